@@ -1,0 +1,125 @@
+"""Where checks run: the bundled reference in-process (fresh per check), or a URL."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from conformance.minting import SigningKey
+from conformance.profile import Profile, ProfileError
+from conformance.registry import Check
+from conformance.runner import Deployment, DeploymentSource
+from conformance.targets.http import HttpTarget
+from conformance.verdict import TargetUnreachable
+
+
+def reference_config(faults: frozenset[str] = frozenset(), **overrides: Any) -> Any:
+    """The reference's test configuration with ``faults`` on, and what those faults need."""
+    from reference_impl import Config
+    from reference_impl.faults import BY_NAME
+
+    settings: dict[str, Any] = {}
+    for name in sorted(faults):
+        settings.update(BY_NAME[name].config)
+    settings.update(overrides)
+    return Config.for_tests(faults=frozenset(faults), **settings)
+
+
+def profile_for_reference(base: Profile, config: Any) -> Profile:
+    """The bundled profile, with every declared number taken from the reference's configuration."""
+    capabilities = list(base.capabilities)
+    overrides: dict[str, Any] = {
+        "tokens.algorithm": config.jwt_algorithm,
+        "tokens.issuer": config.issuer,
+        "tokens.audience": config.audience,
+        "tokens.access_ttl": config.access_ttl,
+        "tokens.refresh_ttl": config.refresh_ttl,
+        "tokens.leeway": config.leeway,
+        "sessions.max_sessions": config.max_sessions,
+        "sessions.idle_timeout": config.idle_timeout,
+        "sessions.absolute_timeout": config.absolute_timeout,
+        "rate_limits.api_limit": config.api_rate_limit,
+        "rate_limits.api_window": config.api_rate_window,
+        "rate_limits.login_account_limit": config.login_limit_account,
+        "rate_limits.login_ip_limit": config.login_limit_ip,
+        "rate_limits.login_window": config.login_rate_window,
+        "rate_limits.trusted_proxies": config.trusted_proxies,
+    }
+    if config.cookie_mode:
+        overrides["tokens.delivery"] = "cookie"
+        if "cookies" not in capabilities:
+            capabilities.append("cookies")
+    if not config.allow_signup:
+        capabilities = [c for c in capabilities if c != "signup"]
+    overrides["capabilities"] = capabilities
+    return base.with_overrides(overrides)
+
+
+def in_process_source(base: Profile, config: Any) -> DeploymentSource:
+    """A fresh in-process deployment of the reference for every check."""
+    from conformance.targets.inprocess import InProcessTarget, signing_key_of
+
+    profile = profile_for_reference(base, config)
+    current: list[Deployment] = []
+
+    def deploy(_check: Check) -> Deployment:
+        for old in current:
+            old.target.close()
+        current.clear()
+        target = InProcessTarget(config)
+        signing = signing_key_of(target.app)
+        deployment = Deployment(target, profile, signing)
+        deployment.redactor.add(signing.key, config.secret_key)
+        current.append(deployment)
+        return deployment
+
+    return deploy
+
+
+def signing_from_profile(profile: Profile) -> SigningKey | None:
+    signing = profile.signing
+    key = signing.key
+    if signing.key_file:
+        try:
+            key = Path(signing.key_file).read_text()
+        except OSError as exc:
+            raise ProfileError(profile.source, "signing.key_file", f"cannot read it ({exc.strerror})",
+                               "point it at a readable key file, or use signing.key") from None
+    if not key:
+        return None
+    return SigningKey(signing.algorithm or profile.tokens.algorithm, key, signing.kid)
+
+
+def http_source(profile: Profile) -> DeploymentSource:
+    """One shared HTTP target for every check; checks isolate themselves with fresh users."""
+    settings = profile.target
+    if not settings.base_url:
+        raise ProfileError(profile.source, "target.base_url", "no target URL",
+                           "pass --target URL or set target.base_url")
+    verify: bool | str = settings.ca_file or settings.verify_tls
+    target = HttpTarget(settings.base_url, connect_timeout=settings.connect_timeout,
+                        read_timeout=settings.read_timeout, verify=verify)
+    signing = signing_from_profile(profile)
+    deployment = Deployment(target, profile, signing)
+    if signing is not None:
+        deployment.redactor.add(signing.key)
+    for account in profile.users.accounts:
+        deployment.redactor.add(account.password)
+    wait_until_ready(target, settings.ready_path, settings.ready_timeout)
+    return lambda _check: deployment
+
+
+def wait_until_ready(target: HttpTarget, path: str, timeout: float) -> None:
+    """Any HTTP answer means the target is up; give up after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last_error = ""
+    while True:
+        try:
+            target.request("GET", path)
+            return
+        except TargetUnreachable as exc:
+            last_error = str(exc)
+        if time.monotonic() >= deadline:
+            raise TargetUnreachable(f"{last_error} (waited {timeout:g} s for it to answer)")
+        time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))

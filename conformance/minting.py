@@ -1,0 +1,74 @@
+"""Tokens the suite makes itself.
+
+``Minter`` signs well-formed tokens with the target's own key (given in the profile, or known
+in-process), so time checks can choose exp/nbf/iat instead of waiting. ``forge`` builds tokens no
+library would produce (alg none, null signatures, bad segments): raw base64 on purpose.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    algorithm: str
+    key: str  # HS secret or PEM private key
+    kid: str = ""
+
+
+class Minter:
+    def __init__(self, signing: SigningKey, *, issuer: str, audience: str) -> None:
+        self.signing = signing
+        self.issuer = issuer
+        self.audience = audience
+
+    def claims(self, *, sub: str, tid: str, sid: str, role: str = "viewer", token_type: str = "access",
+               lifetime: int = 300, now: float | None = None) -> dict[str, Any]:
+        issued = int(time.time() if now is None else now)
+        claims: dict[str, Any] = {
+            "sub": sub, "tid": tid, "sid": sid, "type": token_type, "jti": secrets.token_hex(16),
+            "iat": issued, "nbf": issued, "exp": issued + lifetime,
+            "iss": self.issuer, "aud": self.audience,
+        }
+        if token_type == "access":
+            claims["role"] = role
+        return claims
+
+    def mint(self, claims: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
+        extra = dict(headers or {})
+        if self.signing.kid and "kid" not in extra:
+            extra["kid"] = self.signing.kid
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # short test secrets are the point of some checks
+            return jwt.encode(claims, self.signing.key, algorithm=self.signing.algorithm, headers=extra)
+
+
+def b64url(data: bytes | str) -> str:
+    raw = data.encode() if isinstance(data, str) else data
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def b64url_decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def split(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """Header and claims of a token as dicts, and its signature segment, without verifying."""
+    header, payload, signature = token.split(".")
+    return json.loads(b64url_decode(header)), json.loads(b64url_decode(payload)), signature
+
+
+def forge(header: dict[str, Any] | str, claims: dict[str, Any] | str, signature: str = "") -> str:
+    """Assemble a token from parts; strings are used as already-encoded segments."""
+    head = header if isinstance(header, str) else b64url(json.dumps(header, separators=(",", ":")))
+    body = claims if isinstance(claims, str) else b64url(json.dumps(claims, separators=(",", ":")))
+    return f"{head}.{body}.{signature}"

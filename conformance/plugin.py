@@ -1,0 +1,121 @@
+"""The pytest plugin (entry point ``pytest11``): ``pytest --authconform-target URL`` runs the suite.
+
+Each check of the registry becomes one test, marked with its contract area (``-m tokens``) and
+named by its id (``-k TOK-ALG``). Verdicts map onto pytest outcomes: pass passes, not applicable
+skips with its reason, fail and error fail, non-strict warns (fails under --authconform-strict).
+Results travel in ``user_properties`` so a run under pytest-xdist still writes one merged report.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.registry import AREAS
+
+SUITE_MODULE = Path(__file__).with_name("suite_tests.py")
+RESULT_PROPERTY = "authconform_result"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("authconform", "authconform conformance suite")
+    group.addoption("--authconform", action="store_true",
+                    help="run the conformance suite (against the bundled reference unless a target is given)")
+    group.addoption("--authconform-target", metavar="URL", help="base URL of the target to check")
+    group.addoption("--authconform-profile", metavar="FILE", help="profile TOML describing the target")
+    group.addoption("--authconform-set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="override a profile field")
+    group.addoption("--authconform-fault", action="append", default=[], metavar="NAME",
+                    help="bundled reference only: switch on a fault from the catalog")
+    group.addoption("--authconform-strict", action="store_true", help="SHOULD rules fail too")
+    group.addoption("--authconform-report-dir", metavar="DIR", help="write report.json and summary.md here")
+
+
+def _wanted(namespace: Any) -> bool:
+    return bool(getattr(namespace, "authconform", False) or getattr(namespace, "authconform_target", None)
+                or getattr(namespace, "authconform_profile", None))
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    # The suite lives in this package, so add it to what pytest collects when asked for.
+    namespace = early_config.known_args_namespace
+    if _wanted(namespace) and str(SUITE_MODULE) not in args:
+        args.append(str(SUITE_MODULE))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for area in AREAS:
+        config.addinivalue_line("markers", f"{area}: authconform checks of the {area} area")
+    config.pluginmanager.register(_ResultCollector(config), "authconform-results")
+
+
+_RESULTS = pytest.StashKey[list[dict[str, Any]]]()
+_STARTED = pytest.StashKey[float]()
+
+
+class _ResultCollector:
+    """Gathers check results from test reports: on the xdist controller they arrive from workers."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        config.stash[_RESULTS] = []
+        config.stash[_STARTED] = time.time()
+        self.results = config.stash[_RESULTS]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call" and not (report.when == "setup" and report.skipped):
+            return
+        for name, value in report.user_properties:
+            if name == RESULT_PROPERTY:
+                self.results.append(json.loads(value))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    directory = config.getoption("authconform_report_dir", None)
+    if not directory or hasattr(config, "workerinput"):  # xdist workers leave it to the controller
+        return
+    results = config.stash[_RESULTS]
+    if not results:
+        return
+    from conformance import registry
+    from conformance.runner import RunResult
+    from conformance.suite_support import suite_profile
+    from conformance.verdict import Result, Verdict
+    from reports import json_report, markdown
+
+    by_id = {c.id: c for c in registry.all_checks()}
+    ordered = [r for r in results if r["check_id"] in by_id]
+    run = RunResult(
+        profile=suite_profile(config),
+        target_name=config.getoption("authconform_target") or "reference (in-process)",
+        checks=[by_id[r["check_id"]] for r in ordered],
+        results=[Result(r["check_id"], Verdict(r["verdict"]), r["reason"], r["evidence"], r["duration"],
+                        r["details"]) for r in ordered],
+        started=config.stash[_STARTED],
+        finished=time.time(),
+    )
+    report = json_report.build(run)
+    json_report.write(run, Path(directory))
+    markdown.write(report, Path(directory))
+
+
+def report_verdict(item: pytest.Item, result: Any, strict: bool) -> None:
+    """Turn a check's Result into the pytest outcome of ``item``."""
+    from conformance.verdict import Verdict
+
+    item.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_dict())))
+    if result.verdict is Verdict.PASS:
+        return
+    if result.verdict is Verdict.NOT_APPLICABLE:
+        pytest.skip(f"not applicable: {result.reason}")
+    if result.verdict is Verdict.NON_STRICT and not strict:
+        warnings.warn(f"{result.check_id} (SHOULD rule): {result.reason}", stacklevel=1)
+        return
+    evidence = json.dumps(result.evidence[-3:], indent=1)
+    pytest.fail(f"{str(result.verdict).upper()}: {result.check_id}: {result.reason}\n"
+                f"evidence (last exchanges, secrets redacted):\n{evidence}", pytrace=False)

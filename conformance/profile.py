@@ -1,0 +1,394 @@
+"""Target profiles: what a target is, how the contract's operations map onto it, what it declares.
+
+A profile is TOML. It is read over the bundled default (which describes the reference), so a
+profile names only what differs. ``${NAME}`` is expanded from the environment, and any field can be
+overridden from the command line (``--set tokens.access_ttl=60``). Every mistake is reported as
+one ``ProfileError`` naming the file, the field and the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PROFILE = Path(__file__).parent / "profiles" / "reference.toml"
+
+# Capabilities a profile may declare; a check needing an undeclared one is "not applicable".
+CAPABILITIES: dict[str, str] = {
+    "signup": "an open sign-up route creates a tenant with the caller as admin",
+    "refresh": "refresh tokens and a refresh operation",
+    "logout": "a logout operation",
+    "logout_all": "a logout-everywhere operation",
+    "sessions": "sessions can be listed and ended",
+    "session_limit": "a maximum number of sessions per user, the oldest evicted",
+    "idle_timeout": "sessions end after an idle period",
+    "absolute_timeout": "sessions end a fixed time after login",
+    "password_change": "a password change operation",
+    "delete_account": "users can delete their own account",
+    "user_admin": "tenant admins list, create, re-role and delete users",
+    "roles": "the contract's role hierarchy",
+    "tenants": "users belong to tenants that must be isolated",
+    "documents": "tenant resources with owner/admin rules",
+    "audit": "an audit log behind the audit permission",
+    "jwks": "public keys at a JWKS endpoint",
+    "rate_limit_api": "a per-user limit on the authenticated API",
+    "rate_limit_login": "login limits per account and per client IP",
+    "cookies": "tokens delivered in cookies (contract section 8)",
+}
+
+
+class ProfileError(Exception):
+    def __init__(self, source: str, field_path: str, problem: str, fix: str) -> None:
+        self.source, self.field_path, self.problem, self.fix = source, field_path, problem, fix
+        where = f"{source}: {field_path}" if field_path else source
+        super().__init__(f"{where}: {problem}. Fix: {fix}")
+
+
+def doc(text: str, **kwargs: Any) -> Any:
+    return field(metadata={"doc": text}, **kwargs)
+
+
+@dataclass(frozen=True)
+class TargetSection:
+    base_url: str = doc("URL of the target, e.g. http://127.0.0.1:8000", default="")
+    connect_timeout: float = doc("seconds to wait for a TCP connection", default=3.0)
+    read_timeout: float = doc("seconds to wait for a response", default=10.0)
+    verify_tls: bool = doc("verify the target's TLS certificate", default=True)
+    ca_file: str = doc("CA bundle to verify the target with (empty: system store)", default="")
+    ready_timeout: float = doc("seconds the readiness probe waits for the target", default=20.0)
+    ready_path: str = doc("path probed for readiness (any HTTP answer counts)", default="/healthz")
+    max_wait: float = doc("longest real wait a time-dependent check may do over HTTP (s)", default=120.0)
+
+
+@dataclass(frozen=True)
+class TokensSection:
+    delivery: str = doc('where tokens come back and go: "json" (body + header) or "cookie"', default="json")
+    access_field: str = doc("JSON path of the access token in a login answer", default="access_token")
+    refresh_field: str = doc("JSON path of the refresh token in a login answer", default="refresh_token")
+    session_field: str = doc("JSON path of the session id in a login answer (empty: none)",
+                             default="session_id")
+    header: str = doc("request header that carries the access token", default="Authorization")
+    scheme: str = doc("scheme before the token in that header (empty: bare token)", default="Bearer")
+    access_cookie: str = doc("cookie holding the access token (cookie delivery)", default="access_token")
+    refresh_cookie: str = doc("cookie holding the refresh token (cookie delivery)", default="refresh_token")
+    csrf_cookie: str = doc("cookie holding the CSRF token (cookie delivery)", default="csrf_token")
+    csrf_header: str = doc("header that must echo the CSRF cookie", default="X-CSRF-Token")
+    algorithm: str = doc("the one signing algorithm the target accepts", default="HS256")
+    issuer: str = doc("expected iss claim", default="authconform-reference")
+    audience: str = doc("expected aud claim", default="authconform-api")
+    access_ttl: int = doc("access token lifetime (s)", default=900)
+    refresh_ttl: int = doc("refresh token lifetime (s)", default=604800)
+    leeway: int = doc("clock leeway the target allows (s, 0-30)", default=0)
+
+
+@dataclass(frozen=True)
+class SessionsSection:
+    max_sessions: int = doc("active sessions per user before the oldest is evicted", default=5)
+    idle_timeout: int = doc("seconds of inactivity that end a session", default=1800)
+    absolute_timeout: int = doc("seconds after login that end a session", default=28800)
+
+
+@dataclass(frozen=True)
+class RateLimitsSection:
+    api_limit: int = doc("authenticated requests per user per window", default=60)
+    api_window: int = doc("window of the per-user limit (s)", default=60)
+    login_account_limit: int = doc("login attempts per (client IP, username) per window", default=5)
+    login_ip_limit: int = doc("login attempts per client IP per window", default=20)
+    login_window: int = doc("window of the login limits (s)", default=60)
+    trusted_proxies: int = doc("proxies whose X-Forwarded-For is trusted", default=0)
+
+
+@dataclass(frozen=True)
+class PasswordsSection:
+    min_length: int = doc("shortest password accepted", default=8)
+    max_length: int = doc("longest password accepted", default=128)
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str = doc("HTTP method", default="GET")
+    path: str = doc("path; {id} is replaced by the object's id", default="/")
+    body: str = doc('"json" or "form"', default="json")
+    fields: dict[str, str] = doc("contract field name -> the target's field name", default_factory=dict)
+    extra: dict[str, str] = doc("constant fields sent with every call (e.g. grant_type)",
+                                default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Account:
+    role: str = doc("role of this pre-provisioned account", default="viewer")
+    tenant: str = doc("tenant of the account", default="")
+    username: str = doc("username (use ${ENV_VAR})", default="")
+    password: str = doc("password (use ${ENV_VAR})", default="")
+
+
+@dataclass(frozen=True)
+class UsersSection:
+    source: str = doc('"signup" (fresh users per check) or "accounts" (pre-provisioned)', default="signup")
+    accounts: list[Account] = doc("pre-provisioned accounts per role and tenant", default_factory=list)
+
+
+@dataclass(frozen=True)
+class SigningSection:
+    algorithm: str = doc("algorithm of the key below (empty: same as tokens.algorithm)", default="")
+    key: str = doc("signing key (HS secret or PEM private key); lets checks mint tokens", default="")
+    key_file: str = doc("file holding the signing key", default="")
+    kid: str = doc("kid header to put on minted tokens", default="")
+
+
+@dataclass(frozen=True)
+class Route:
+    operation: str = doc("operation name from [operations]", default="")
+    permission: str = doc("permission the route requires (read, write, delete, manage_users, audit)",
+                          default="")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str = doc("a name for reports", default="reference")
+    source: str = doc("where the profile came from (set by the loader)", default="")
+    capabilities: list[str] = doc("capabilities the target declares (see CAPABILITIES)",
+                                  default_factory=list)
+    target: TargetSection = field(default_factory=TargetSection)
+    tokens: TokensSection = field(default_factory=TokensSection)
+    sessions: SessionsSection = field(default_factory=SessionsSection)
+    rate_limits: RateLimitsSection = field(default_factory=RateLimitsSection)
+    passwords: PasswordsSection = field(default_factory=PasswordsSection)
+    roles: dict[str, int] = doc("role name -> level", default_factory=dict)
+    permissions: dict[str, list[str]] = doc("role name -> permissions", default_factory=dict)
+    operations: dict[str, Operation] = doc("contract operation -> how the target does it",
+                                           default_factory=dict)
+    routes: list[Route] = doc("protected routes and the permission each needs", default_factory=list)
+    users: UsersSection = field(default_factory=UsersSection)
+    signing: SigningSection = field(default_factory=SigningSection)
+
+    def declares(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def operation(self, name: str) -> Operation:
+        try:
+            return self.operations[name]
+        except KeyError:
+            raise ProfileError(self.source, f"operations.{name}", "the operation is not described",
+                               f"add an [operations.{name}] table with method and path") from None
+
+    def role_level(self, role: str) -> int:
+        return self.roles[role]
+
+    def roles_by_level(self) -> list[str]:
+        return sorted(self.roles, key=self.roles.__getitem__)
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:16]
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Profile:
+        data = _as_data(self)
+        for dotted, value in overrides.items():
+            _set_dotted(data, dotted, value)
+        return build(data, self.source)
+
+
+# ---------------------------------------------------------------------------- loading
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def load(path: str | os.PathLike[str] | None = None, *, overrides: dict[str, Any] | None = None,
+         environ: typing.Mapping[str, str] | None = None) -> Profile:
+    """Load a profile over the bundled default, expand ${VARS}, apply overrides, validate."""
+    environ = os.environ if environ is None else environ
+    data = _read_toml(DEFAULT_PROFILE)
+    source = str(DEFAULT_PROFILE)
+    if path is not None:
+        source = str(path)
+        user = _read_toml(Path(path))
+        if user.pop("inherit", True) is False:
+            data = {}
+        data = _merge(data, user)
+    data = _expand(data, environ, source, "")
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(data, dotted, value, source="command line")
+    return build(data, source)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``a.b=value`` with value read as TOML when it parses, else as a string."""
+    if "=" not in text:
+        raise ProfileError("command line", text, "an override needs the form FIELD=VALUE",
+                           "write e.g. --set tokens.access_ttl=60")
+    key, raw = text.split("=", 1)
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+def build(data: dict[str, Any], source: str) -> Profile:
+    data = dict(data)
+    data["source"] = source
+    profile = _build(Profile, data, source, "")
+    _validate(profile)
+    return profile
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ProfileError(str(path), "", "the file does not exist",
+                           "pass the path of an existing profile (see examples/profiles/)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(str(path), "", f"not valid TOML ({exc})", "correct the TOML syntax") from None
+    except OSError as exc:
+        raise ProfileError(str(path), "", f"cannot be read ({exc.strerror})",
+                           "check the path and its permissions") from None
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _expand(value: Any, environ: typing.Mapping[str, str], source: str, path: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _expand(v, environ, source, f"{path}.{k}" if path else k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, environ, source, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, str):
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in environ:
+                raise ProfileError(source, path, f"environment variable {name} is not set",
+                                   f"export {name}=... before running, or write the value in the profile")
+            return environ[name]
+
+        return _ENV.sub(replace, value)
+    return value
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any, source: str = "command line") -> None:
+    parts = dotted.split(".")
+    node = data
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ProfileError(source, dotted, f"{part} is not a table", "override a field inside a table")
+        node = child
+    node[parts[-1]] = value
+
+
+def _as_data(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _as_data(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {k: _as_data(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_as_data(v) for v in obj]
+    return obj
+
+
+_TYPE_WORDS = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+
+
+def _build(cls: type, data: Any, source: str, path: str) -> Any:
+    if not isinstance(data, dict):
+        raise ProfileError(source, path or "(top level)", "expected a table",
+                           f"write [{path}] with fields " + ", ".join(f.name for f in dataclasses.fields(cls)))
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "known fields: " + ", ".join(sorted(known))
+            raise ProfileError(source, _join(path, key), "unknown field", hint)
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, value in data.items():
+        values[name] = _convert(hints[name], value, source, _join(path, name))
+    return cls(**values)
+
+
+def _convert(hint: Any, value: Any, source: str, path: str) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, source, path)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ProfileError(source, path, f"expected a list, got {type(value).__name__}",
+                               "write it as [ ... ]")
+        return [_convert(item, v, source, f"{path}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        _key, item = typing.get_args(hint)
+        if not isinstance(value, dict):
+            raise ProfileError(source, path, f"expected a table, got {type(value).__name__}",
+                               "write it as a TOML table")
+        return {k: _convert(item, v, source, _join(path, k)) for k, v in value.items()}
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(hint, type) and isinstance(value, hint) and not (hint is int and isinstance(value, bool)):
+        return value
+    if isinstance(hint, types.UnionType):
+        return value
+    expected = _TYPE_WORDS.get(hint, str(hint))
+    raise ProfileError(source, path, f"expected {expected}, got {value!r}", f"set it to {expected}")
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _validate(profile: Profile) -> None:
+    src = profile.source
+    tokens = profile.tokens
+    if tokens.delivery not in ("json", "cookie"):
+        raise ProfileError(src, "tokens.delivery", f"{tokens.delivery!r} is not a delivery",
+                           'use "json" or "cookie"')
+    if not 0 <= tokens.leeway <= 30:
+        raise ProfileError(src, "tokens.leeway", f"{tokens.leeway} is outside 0-30 s",
+                           "declare the leeway your target really allows (the contract caps it at 30 s)")
+    for section, names in (("tokens", ("access_ttl", "refresh_ttl")),
+                           ("sessions", ("max_sessions", "idle_timeout", "absolute_timeout")),
+                           ("rate_limits", ("api_limit", "api_window", "login_account_limit",
+                                            "login_ip_limit", "login_window"))):
+        for name in names:
+            if getattr(getattr(profile, section), name) <= 0:
+                raise ProfileError(src, f"{section}.{name}", "must be positive", "declare a value above 0")
+    for capability in profile.capabilities:
+        if capability not in CAPABILITIES:
+            close = difflib.get_close_matches(capability, CAPABILITIES, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(CAPABILITIES)
+            raise ProfileError(src, "capabilities", f"unknown capability {capability!r}", hint)
+    if profile.users.source not in ("signup", "accounts"):
+        raise ProfileError(src, "users.source", f"{profile.users.source!r} is not a user source",
+                           'use "signup" or "accounts"')
+    if profile.users.source == "signup" and not profile.declares("signup"):
+        raise ProfileError(src, "users.source", 'is "signup" but the profile does not declare signup',
+                           'add "signup" to capabilities, or use source = "accounts" with [[users.accounts]]')
+    for i, op in enumerate(profile.operations.values()):
+        if op.body not in ("json", "form"):
+            raise ProfileError(src, f"operations[{i}].body", f"{op.body!r} is not a body format",
+                               'use "json" or "form"')
+    for i, route in enumerate(profile.routes):
+        if route.operation not in profile.operations:
+            raise ProfileError(src, f"routes[{i}].operation", f"no operation named {route.operation!r}",
+                               "name one of: " + ", ".join(sorted(profile.operations)))
+    base = profile.target.base_url
+    if base and not re.match(r"^https?://[^/\s]+", base):
+        raise ProfileError(src, "target.base_url", f"{base!r} is not an http(s) URL",
+                           "write it like http://127.0.0.1:8000")

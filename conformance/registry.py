@@ -1,0 +1,151 @@
+"""The one registry of checks: the CLI, the pytest plugin, reports, docs and the fault catalog
+all read this list, so no list of checks is ever written twice.
+
+A check is a small function ``def body(ctx: CheckContext) -> None`` registered with ``@check``.
+It passes by returning, and ends otherwise by raising ``CheckFailed``, ``NotApplicable`` or
+``ControlFailed`` (see ``conformance.verdict``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conformance.context import CheckContext
+
+
+class Level(StrEnum):
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+# Contract area -> (id prefix, contract section). Order is the order of reports.
+AREAS: dict[str, tuple[str, str]] = {
+    "tokens": ("TOK", "1"),
+    "revocation": ("REV", "2"),
+    "roles": ("ROLE", "3"),
+    "sessions": ("SES", "4"),
+    "tenancy": ("TEN", "5"),
+    "rate_limits": ("RL", "6"),
+    "credentials": ("CRED", "7"),
+    "cookies": ("COOK", "8"),
+    "properties": ("PROP", "7"),
+}
+_AREA_BY_PREFIX = {prefix: area for area, (prefix, _section) in AREAS.items()}
+
+CHECK_MODULES = tuple(f"conformance.checks.{area}" for area in AREAS)
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    area: str
+    title: str  # what the check sends
+    rule: str  # the contract sentence it enforces
+    level: Level
+    severity: Severity
+    references: tuple[str, ...]
+    needs: frozenset[str]  # capabilities (profile or target) without which it is not applicable
+    body: Callable[[CheckContext], None]
+
+    @property
+    def section(self) -> str:
+        return AREAS[self.area][1]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "area": self.area,
+            "section": self.section,
+            "title": self.title,
+            "rule": self.rule,
+            "level": str(self.level),
+            "severity": str(self.severity),
+            "references": list(self.references),
+            "needs": sorted(self.needs),
+        }
+
+
+_checks: dict[str, Check] = {}
+
+
+def check(
+    check_id: str,
+    *,
+    title: str,
+    rule: str,
+    severity: Severity,
+    references: Iterable[str] = (),
+    needs: Iterable[str] = (),
+    level: Level = Level.MUST,
+) -> Callable[[Callable[[CheckContext], None]], Callable[[CheckContext], None]]:
+    """Register a check body under a stable id such as ``TOK-ALG-NONE``."""
+    prefix = check_id.split("-", 1)[0]
+    if prefix not in _AREA_BY_PREFIX:
+        raise ValueError(f"check id {check_id!r} does not start with a known area prefix")
+
+    def register(body: Callable[[CheckContext], None]) -> Callable[[CheckContext], None]:
+        if check_id in _checks and _checks[check_id].body is not body:
+            raise ValueError(f"check id {check_id} registered twice")
+        _checks[check_id] = Check(
+            id=check_id,
+            area=_AREA_BY_PREFIX[prefix],
+            title=title,
+            rule=rule,
+            level=level,
+            severity=severity,
+            references=tuple(references),
+            needs=frozenset(needs),
+            body=body,
+        )
+        return body
+
+    return register
+
+
+def load_all() -> None:
+    for module in CHECK_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+def all_checks() -> list[Check]:
+    load_all()
+    order = list(AREAS)
+    return sorted(_checks.values(), key=lambda c: (order.index(c.area), c.id))
+
+
+def get(check_id: str) -> Check:
+    load_all()
+    try:
+        return _checks[check_id]
+    except KeyError:
+        raise KeyError(f"no check with id {check_id!r} (see `authconform checks`)") from None
+
+
+def select(areas: Iterable[str] = (), ids: Iterable[str] = ()) -> list[Check]:
+    """Checks in the given areas and/or with the given ids (all when both are empty)."""
+    areas, ids = set(areas), set(ids)
+    unknown_areas = areas - AREAS.keys()
+    if unknown_areas:
+        raise KeyError(f"unknown area(s) {', '.join(sorted(unknown_areas))}; areas: {', '.join(AREAS)}")
+    for check_id in ids:
+        get(check_id)
+    chosen = all_checks()
+    if areas or ids:
+        chosen = [c for c in chosen if c.area in areas or c.id in ids]
+    return chosen

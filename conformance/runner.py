@@ -1,0 +1,135 @@
+"""Runs checks against a target and turns what happened into verdicts.
+
+Used by the CLI and by the pytest plugin alike. A check's capability needs are settled before it
+runs (not applicable is decided here, never inside a check that then "passes"); anything a check
+body raises that is not a verdict becomes an error with a reason a person can read.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.context import CheckContext
+from conformance.evidence import Redactor
+from conformance.minting import Minter, SigningKey
+from conformance.profile import CAPABILITIES, Profile
+from conformance.registry import Check, Level
+from conformance.targets.base import Target
+from conformance.verdict import CheckOutcome, Result, TargetUnreachable, Verdict
+
+log = logging.getLogger("authconform")
+
+# Needs that are target abilities rather than profile capabilities.
+ABILITIES = {"clock", "workers", "restart", "store_control", "provision"}
+
+
+@dataclass
+class Deployment:
+    """One target to run a check against, with the profile that describes it."""
+
+    target: Target
+    profile: Profile
+    signing: SigningKey | None = None
+    redactor: Redactor = field(default_factory=Redactor)
+
+    def minter(self) -> Minter | None:
+        if self.signing is None:
+            return None
+        return Minter(self.signing, issuer=self.profile.tokens.issuer, audience=self.profile.tokens.audience)
+
+
+# A source of deployments: called once per check; may hand out the same one each time.
+DeploymentSource = Callable[[Check], Deployment]
+
+
+def unmet_needs(check: Check, deployment: Deployment) -> list[str]:
+    missing = []
+    for need in sorted(check.needs):
+        if need in ABILITIES:
+            if need not in deployment.target.abilities:
+                missing.append(f"target ability '{need}' (only the in-process reference has it)")
+        elif need == "minting":
+            if deployment.signing is None:
+                missing.append("the target's signing key ([signing] key in the profile)")
+        elif need in CAPABILITIES:
+            if not deployment.profile.declares(need):
+                missing.append(f"capability '{need}', which the profile does not declare")
+        else:
+            missing.append(f"unknown need '{need}'")
+    return missing
+
+
+def run_check(check: Check, deployment: Deployment, *, strict: bool = False) -> Result:
+    started = time.perf_counter()
+    missing = unmet_needs(check, deployment)
+    if missing:
+        return Result(check.id, Verdict.NOT_APPLICABLE, "needs " + "; ".join(missing))
+    ctx = CheckContext(check, deployment.target, deployment.profile, deployment.redactor,
+                       deployment.minter())
+    verdict, reason = Verdict.PASS, ""
+    try:
+        check.body(ctx)
+    except CheckOutcome as outcome:
+        verdict, reason = outcome.verdict, outcome.reason
+        if verdict is Verdict.FAIL and check.level is Level.SHOULD:
+            verdict = Verdict.NON_STRICT
+    except TargetUnreachable as exc:
+        verdict, reason = Verdict.ERROR, f"target unreachable: {exc}"
+    except NotImplementedError as exc:
+        verdict, reason = Verdict.NOT_APPLICABLE, str(exc)
+    except Exception as exc:  # a harness bug or a target answer it could not handle
+        log.debug("check %s raised\n%s", check.id, traceback.format_exc())
+        verdict = Verdict.ERROR
+        reason = deployment.redactor.text(f"harness error: {type(exc).__name__}: {exc}")
+    result = Result(check.id, verdict, deployment.redactor.text(reason), ctx.evidence,
+                    time.perf_counter() - started, ctx.details)
+    if verdict is Verdict.PASS:
+        result.evidence = result.evidence[-4:]  # a pass needs little evidence; keep reports small
+    return result
+
+
+@dataclass
+class RunResult:
+    profile: Profile
+    target_name: str
+    checks: list[Check]
+    results: list[Result]
+    started: float
+    finished: float
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        counts = {str(v): 0 for v in Verdict}
+        for result in self.results:
+            counts[str(result.verdict)] += 1
+        return counts
+
+    def exit_code(self, *, strict: bool = False) -> int:
+        for result in self.results:
+            if result.verdict.is_failure or (strict and result.verdict is Verdict.NON_STRICT):
+                return 1
+        return 0
+
+
+def run(checks: Iterable[Check], source: DeploymentSource, *, strict: bool = False,
+        target_name: str = "", profile: Profile,
+        progress: Callable[[Check, Result, int, int], None] | None = None) -> RunResult:
+    chosen = list(checks)
+    started = time.time()
+    results = []
+    for index, check in enumerate(chosen, 1):
+        try:
+            deployment = source(check)
+        except TargetUnreachable as exc:
+            result = Result(check.id, Verdict.ERROR, f"target unreachable: {exc}")
+        else:
+            result = run_check(check, deployment, strict=strict)
+        results.append(result)
+        if progress is not None:
+            progress(check, result, index, len(chosen))
+    return RunResult(profile, target_name, chosen, results, started, time.time())

@@ -1,0 +1,29 @@
+"""What the pytest suite module needs: the profile and the deployments, built once per session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.profile import Profile, load, parse_override
+
+
+def suite_profile(config: pytest.Config) -> Profile:
+    overrides = dict(parse_override(item) for item in config.getoption("authconform_set") or [])
+    target = config.getoption("authconform_target")
+    if target:
+        overrides["target.base_url"] = target
+    return load(config.getoption("authconform_profile"), overrides=overrides)
+
+
+def suite_source(config: pytest.Config) -> Any:
+    from conformance.deployments import http_source, in_process_source, reference_config
+
+    profile = suite_profile(config)
+    if config.getoption("authconform_target") or config.getoption("authconform_profile"):
+        return http_source(profile)
+    from reference_impl.faults import parse_fault_list
+
+    faults = parse_fault_list(",".join(config.getoption("authconform_fault") or []))
+    return in_process_source(profile, reference_config(faults))

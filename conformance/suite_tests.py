@@ -1,0 +1,35 @@
+"""The conformance suite as pytest tests: one per registered check (collected by the plugin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance import registry
+from conformance.plugin import report_verdict
+from conformance.profile import ProfileError
+from conformance.runner import run_check
+from conformance.suite_support import suite_source
+from conformance.verdict import TargetUnreachable
+
+
+@pytest.fixture(scope="session")
+def authconform_source(pytestconfig: pytest.Config) -> Any:
+    try:
+        return suite_source(pytestconfig)
+    except ProfileError as exc:
+        pytest.exit(f"profile error: {exc}", returncode=2)
+    except TargetUnreachable as exc:
+        pytest.exit(f"target unreachable: {exc}", returncode=3)
+
+
+@pytest.mark.parametrize(
+    "check_id",
+    [pytest.param(c.id, id=c.id, marks=getattr(pytest.mark, c.area)) for c in registry.all_checks()],
+)
+def test_check(check_id: str, authconform_source: Any, request: pytest.FixtureRequest) -> None:
+    check = registry.get(check_id)
+    strict = bool(request.config.getoption("authconform_strict"))
+    result = run_check(check, authconform_source(check), strict=strict)
+    report_verdict(request.node, result, strict)

@@ -1,0 +1,145 @@
+"""The bundled reference, in this process: Flask's test client and a frozen clock.
+
+One ``InProcessTarget`` is one fresh deployment of the reference (its own database and store),
+so checks are isolated from each other. It can do what no remote target allows: move the clock
+(freezegun; nothing sleeps), run several "workers" (app instances sharing the store and database,
+as gunicorn workers would), restart (new app instances, same store), take the store down, and
+provision users of any role directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from freezegun import freeze_time
+from freezegun.api import real_perf_counter
+from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
+
+from conformance.targets.base import Headers, Response
+from reference_impl import Config, create_app
+from reference_impl.memory_store import MemoryStore
+from reference_impl.store import StoreUnavailable
+from reference_impl.users import provision_user
+
+WORKERS = 2
+# A fixed, ordinary start instant keeps runs reproducible.
+EPOCH = dt.datetime(2030, 1, 7, 9, 0, 0, tzinfo=dt.UTC)
+
+
+class FrozenClock:
+    def __init__(self) -> None:
+        self._freezer = freeze_time(EPOCH, tick=False)
+        self._frozen: Any = None
+
+    def start(self) -> None:
+        self._frozen = self._freezer.start()
+
+    def stop(self) -> None:
+        self._freezer.stop()
+
+    def now(self) -> float:
+        return float(self._frozen().timestamp())
+
+    def advance(self, seconds: float) -> None:
+        self._frozen.tick(dt.timedelta(seconds=seconds))
+
+
+class SwitchableStore:
+    """Forwards to the real store, or raises StoreUnavailable while switched off."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.down = False
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if self.down:
+                raise StoreUnavailable("store switched off by the suite")
+            return attr(*args, **kwargs)
+
+        return call
+
+
+class InProcessTarget:
+    base_url = "inprocess://reference"
+    abilities = frozenset({"clock", "workers", "restart", "store_control", "provision"})
+
+    def __init__(self, config: Config) -> None:
+        self.name = "reference (in-process)"
+        self.config = config
+        self.clock = FrozenClock()
+        self.clock.start()
+        self._store = SwitchableStore(MemoryStore())
+        self._engine = create_engine(config.database_url, poolclass=StaticPool,
+                                     connect_args={"check_same_thread": False})
+        self._apps: list[Any] = []
+        self.restart()
+
+    def restart(self) -> None:
+        self._apps = [create_app(self.config, store=self._store, engine=self._engine)
+                      for _ in range(WORKERS)]
+        self._clients = [app.test_client(use_cookies=False) for app in self._apps]
+
+    @property
+    def app(self) -> Any:
+        return self._apps[0]
+
+    @contextmanager
+    def store_down(self) -> Iterator[None]:
+        self._store.down = True
+        try:
+            yield
+        finally:
+            self._store.down = False
+
+    def provision_user(self, *, username: str, password: str, tenant: str, role: str) -> str:
+        return str(provision_user(self.app, username=username, password=password, tenant=tenant, role=role))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+        raw_body: bytes | None = None,
+        cookies: Mapping[str, str] | None = None,
+        worker: int = 0,
+    ) -> Response:
+        client = self._clients[worker % len(self._clients)]
+        request_headers = dict(headers or {})
+        remote_addr = request_headers.pop("X-Authconform-Remote-Addr", "127.0.0.1")
+        if cookies:
+            request_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        kwargs: dict[str, Any] = {"headers": request_headers, "query_string": dict(params or {}),
+                                  "environ_base": {"REMOTE_ADDR": remote_addr}}
+        if raw_body is not None:
+            kwargs["data"] = raw_body
+        elif form is not None:
+            kwargs["data"] = dict(form)
+        elif json_body is not None:
+            kwargs["json"] = json_body
+        started = real_perf_counter()
+        answer = client.open(path, method=method, **kwargs)
+        body = answer.get_data()
+        return Response(
+            status=answer.status_code,
+            headers=Headers(list(answer.headers.to_wsgi_list())),
+            body=body,
+            elapsed=real_perf_counter() - started,
+            url=path,
+        )
+
+    def close(self) -> None:
+        self.clock.stop()
+        self._engine.dispose()

@@ -1,0 +1,100 @@
+"""Test users: fresh ones per check where the target has sign-up, pre-provisioned otherwise.
+
+Fresh users keep checks independent, so they can run in any order and in parallel. Every
+password chosen here is registered with the redactor before it is sent anywhere.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from conformance.api import Principal, Tokens
+from conformance.verdict import NotApplicable
+
+if TYPE_CHECKING:
+    from conformance.context import CheckContext
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}{secrets.token_hex(4)}"
+
+
+class Users:
+    def __init__(self, ctx: CheckContext) -> None:
+        self.ctx = ctx
+        self.profile = ctx.profile
+        self._admins: dict[str, tuple[Principal, Tokens]] = {}
+
+    def password(self) -> str:
+        password = "Pw-" + secrets.token_urlsafe(12)
+        self.ctx.redactor.add(password)
+        return password
+
+    def tenant_admin(self, tenant: str | None = None) -> Principal:
+        """A fresh tenant with its admin (sign-up), or the configured admin account."""
+        if self.profile.users.source == "accounts":
+            return self._account("admin", tenant)
+        principal = Principal(_name("admin-"), self.password(), tenant or _name("t-"), "admin")
+        response = self.ctx.api.signup(principal)
+        self.ctx.control(200 <= response.status < 300,
+                         f"sign-up of a fresh tenant answered {response.status}")
+        principal.user_id = _user_id(response)
+        return principal
+
+    def _admin_session(self, tenant: str | None) -> tuple[Principal, Tokens]:
+        key = tenant or ""
+        if key not in self._admins:
+            admin = self.tenant_admin(tenant)
+            self._admins[key] = (admin, self.ctx.api.login(admin))
+        return self._admins[key]
+
+    def create(self, role: str, *, tenant: str | None = None) -> Principal:
+        """A user with ``role``; in the admin's tenant (a fresh one unless given)."""
+        if role not in self.profile.roles:
+            raise ValueError(f"role {role!r} is not in the profile's [roles]")
+        if self.profile.users.source == "accounts":
+            return self._account(role, tenant)
+        admin_level = self.profile.role_level("admin") if "admin" in self.profile.roles else 0
+        if self.profile.role_level(role) > admin_level:
+            return self._provisioned(role, tenant)
+        admin, admin_tokens = self._admin_session(tenant)
+        if role == "admin" and tenant is None:
+            return admin
+        principal = Principal(_name(f"{role}-"), self.password(), admin.tenant, role)
+        response = self.ctx.api.call("user_create", auth=admin_tokens, body={
+            "username": principal.username, "password": principal.password, "role": role})
+        self.ctx.control(200 <= response.status < 300,
+                         f"creating a {role} as tenant admin answered {response.status}")
+        principal.user_id = _user_id(response)
+        return principal
+
+    def _provisioned(self, role: str, tenant: str | None) -> Principal:
+        if "provision" in self.ctx.target.abilities:
+            if tenant is None:
+                tenant = self._admin_session(None)[0].tenant
+            principal = Principal(_name(f"{role}-"), self.password(), tenant, role)
+            principal.user_id = self.ctx.target.provision_user(
+                username=principal.username, password=principal.password, tenant=tenant, role=role)
+            return principal
+        accounts = [a for a in self.profile.users.accounts if a.role == role]
+        if not accounts:
+            raise NotApplicable(f"needs a {role} account: add one to [[users.accounts]] in the profile")
+        return self._account(role, tenant)
+
+    def _account(self, role: str, tenant: str | None) -> Principal:
+        for account in self.profile.users.accounts:
+            if account.role == role and (tenant is None or account.tenant == tenant):
+                self.ctx.redactor.add(account.password)
+                return Principal(account.username, account.password, account.tenant, role)
+        where = f" in tenant {tenant}" if tenant else ""
+        raise NotApplicable(f"needs a pre-provisioned {role} account{where} in [[users.accounts]]")
+
+
+def _user_id(response: object) -> str:
+    data = response.json() if hasattr(response, "json") else None
+    if isinstance(data, dict):
+        user = data.get("user", data)
+        if isinstance(user, dict) and user.get("id") is not None:
+            return str(user["id"])
+    return ""
