@@ -21,7 +21,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
-    session.run("mypy", "conformance", "reference_impl", "reports")
+    session.run("mypy", "conformance", "reference_impl", "reports", "scenarios")
 
 
 @nox.session

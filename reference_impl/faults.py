@@ -12,9 +12,9 @@ by accident.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -83,9 +83,10 @@ CATALOG: tuple[Fault, ...] = (
        "REV-DELETED-USER"),
     _f("refresh-no-rotation", "2", "refresh returns the same refresh token again",
        "REV-REFRESH-ROTATES"),
-    _f("refresh-reuse-accepted", "2", "a rotated refresh token stays valid", "REV-REFRESH-REUSE-REJECTED"),
+    _f("refresh-reuse-accepted", "2", "a rotated refresh token stays valid", "REV-REFRESH-REUSE-REJECTED",
+       "PROP-STATEFUL-MODEL"),
     _f("reuse-no-family-revoke", "2", "reuse of a rotated refresh token is refused but its family lives on",
-       "REV-REFRESH-REUSE-FAMILY"),
+       "REV-REFRESH-REUSE-FAMILY", "PROP-STATEFUL-MODEL"),
     _f("revocations-in-process", "2", "revoked ids kept in a per-process set, lost on restart and per worker",
        "REV-SHARED-STORE"),
     _f("fail-open-store", "2", "revocation store errors are swallowed and the token accepted",
@@ -113,8 +114,9 @@ CATALOG: tuple[Fault, ...] = (
     _f("evict-newest", "4", "the session limit evicts the newest session instead of the oldest",
        "SES-EVICT-OLDEST"),
     _f("no-session-limit", "4", "sessions per user are unbounded", "SES-EVICT-OLDEST"),
-    _f("sessions-not-bound", "4", "tokens not bound to their session: eviction leaves them working (the auth.py monolith)",
-       "SES-EVICT-OLDEST", "REV-LOGOUT-SESSION"),
+    _f("sessions-not-bound", "4",
+       "tokens not bound to their session: eviction leaves them working (the auth.py monolith)",
+       "SES-EVICT-OLDEST", "REV-LOGOUT-SESSION", "PROP-STATEFUL-MODEL"),
     _f("no-idle-timeout", "4", "idle sessions never end", "SES-IDLE-TIMEOUT"),
     _f("no-absolute-timeout", "4", "an active session lives forever", "SES-ABSOLUTE-TIMEOUT"),
     _f("session-fixation", "4", "login adopts a session id the client supplied", "SES-FIXATION"),

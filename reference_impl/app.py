@@ -1,0 +1,100 @@
+"""The app factory: ``create_app(config, *, store=None, engine=None)``.
+
+A store or engine passed in is shared (several app instances over one store and database are how
+the in-process target imitates workers and restarts). Everything the app needs hangs on
+``app.extensions["authconform"]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Blueprint, Flask
+from flask.typing import ResponseReturnValue
+from sqlalchemy import Engine, text
+
+from reference_impl import audit, cli, db, documents, errors, openapi, rate_limiting, session_management, users
+from reference_impl.config import Config
+from reference_impl.errors import error_response
+from reference_impl.keys import load_keys
+from reference_impl.memory_store import MemoryStore
+from reference_impl.passwords import Passwords
+from reference_impl.services import EXTENSION, ProcessLocal, Services, services
+from reference_impl.store import Store, StoreUnavailable
+from reference_impl.token_validation import TokenVerifier
+from reference_impl.tokens import TokenIssuer
+
+MAX_BODY_BYTES = 1024 * 1024
+log = logging.getLogger("reference_impl")
+meta = Blueprint("meta", __name__)
+
+
+@meta.get("/.well-known/jwks.json")
+def jwks() -> Any:
+    return services().keys.jwks()
+
+
+@meta.get("/healthz")
+def healthz() -> Any:
+    svc = services()
+    try:
+        svc.store.ping()
+    except StoreUnavailable:
+        return error_response(503, "service_unavailable", "the session store is unreachable")
+    try:
+        with svc.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:
+        log.exception("database unreachable")
+        return error_response(503, "service_unavailable", "the database is unreachable")
+    return {"status": "ok"}
+
+
+def build_store(config: Config) -> Store:
+    if config.store == "redis":
+        from reference_impl.redis_store import RedisStore
+
+        return RedisStore(config.redis_url)
+    return MemoryStore()
+
+
+def create_app(config: Config | None = None, *, store: Store | None = None, engine: Engine | None = None) -> Flask:
+    """A fresh app. With no config, read ``AUTHCONF_*`` from the environment (``flask --app reference_impl``)."""
+    if config is None:
+        config = Config.from_env(os.environ)
+    config.validate()
+    # A configuration built by hand with an asymmetric algorithm and no key gets one for this app
+    # only; Config.from_env / for_tests generate it once so every app made from them shares it.
+    config = config.with_generated_key()
+    app = Flask("reference_impl", static_folder=None)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, DEBUG=config.debug)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if engine is None:
+        engine = db.make_engine(config.database_url)
+    db.create_schema(engine)
+    keys = load_keys(config)
+    local = ProcessLocal()
+    app.extensions[EXTENSION] = Services(
+        config=config, store=store if store is not None else build_store(config), engine=engine, keys=keys,
+        passwords=Passwords(config.hash_preset), verifier=TokenVerifier(config, keys, local),
+        issuer=TokenIssuer(config, keys), local=local)
+    errors.init_app(app)
+    db.init_app(app)
+    rate_limiting.init_app(app)
+    for blueprint in (meta, openapi.bp, session_management.bp, users.bp, documents.bp, audit.bp):
+        app.register_blueprint(blueprint)
+    if config.has_fault("test-token-route"):
+        app.add_url_rule("/debug/token", "debug_token", session_management.debug_token)
+    cli.init_app(app)
+
+    @app.after_request
+    def security_headers(response: ResponseReturnValue) -> ResponseReturnValue:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")  # type: ignore[union-attr]
+        response.headers.setdefault("Cache-Control", "no-store")  # type: ignore[union-attr]
+        return response
+
+    if config.faults:
+        log.warning("faults switched on (deliberately vulnerable): %s", ", ".join(sorted(config.faults)))
+    return app

@@ -1,0 +1,49 @@
+"""The database: one declarative base for every table, one SQLAlchemy session per request."""
+
+from __future__ import annotations
+
+from flask import Flask, g
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.pool import StaticPool
+
+SQLITE_BUSY_TIMEOUT = 15  # seconds a worker waits for another worker's write on a SQLite file
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite") and (url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url):
+        # One in-memory database shared by every thread of this process.
+        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    if url.startswith("sqlite"):
+        return create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT})
+    return create_engine(url, pool_pre_ping=True)
+
+
+def create_schema(engine: Engine) -> None:
+    # Import the modules that declare tables so they are registered on Base.metadata.
+    from reference_impl import audit, documents, tenancy, users  # noqa: F401
+
+    Base.metadata.create_all(engine)
+
+
+def db() -> Session:
+    """The request's database session (opened on first use, closed at teardown)."""
+    session: Session | None = g.get("_authconform_db")
+    if session is None:
+        from reference_impl.services import services
+
+        session = Session(services().engine, expire_on_commit=False)
+        g._authconform_db = session
+    return session
+
+
+def init_app(app: Flask) -> None:
+    @app.teardown_appcontext
+    def close_session(_exc: BaseException | None) -> None:
+        session: Session | None = g.pop("_authconform_db", None)
+        if session is not None:
+            session.close()

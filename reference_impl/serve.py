@@ -1,0 +1,86 @@
+"""Serve the reference under gunicorn: ``python -m reference_impl serve --workers N --bind HOST:PORT``.
+
+The app is built once in the master (``preload_app``) so every worker shares the generated
+asymmetric key; database connections are not carried across the fork. Several workers need a
+shared store: with the memory store each worker would keep its own revocations and counters, so
+that combination is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Flask
+
+from reference_impl.config import Config, ConfigError
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m reference_impl", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the reference under gunicorn (AUTHCONF_* configure it)")
+    serve.add_argument("--workers", type=int, default=1, help="gunicorn worker processes (default 1)")
+    serve.add_argument("--threads", type=int, default=1, help="threads per worker (default 1)")
+    serve.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT (default 127.0.0.1:8000)")
+    serve.add_argument("--timeout", type=int, default=30, help="worker timeout in seconds (default 30)")
+    return parser
+
+
+def refusal(config: Config, workers: int) -> str | None:
+    """Why this configuration cannot run with this many workers, or None."""
+    if workers < 1:
+        return "--workers must be at least 1"
+    if workers > 1 and config.store == "memory":
+        return (f"--workers {workers} with AUTHCONF_STORE=memory would give every worker its own revocations, "
+                "sessions and rate-limit counters; set AUTHCONF_STORE=redis and AUTHCONF_REDIS_URL, or use "
+                "--workers 1")
+    if workers > 1 and config.database_url in ("sqlite://", "sqlite:///:memory:"):
+        return (f"--workers {workers} with an in-memory SQLite database would give every worker its own "
+                "database; point AUTHCONF_DATABASE_URL at a file or a server")
+    return None
+
+
+def run(app: Flask, *, bind: str, workers: int, threads: int, timeout: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    engine = app.extensions["authconform"].engine
+
+    def post_fork(_server: Any, _worker: Any) -> None:
+        engine.dispose(close=False)  # each worker opens its own database connections
+
+    class ReferenceServer(BaseApplication):
+        def load_config(self) -> None:
+            settings = {"bind": bind, "workers": workers, "threads": threads, "timeout": timeout,
+                        "preload_app": True, "post_fork": post_fork, "accesslog": None,
+                        "errorlog": "-", "loglevel": "warning"}
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return app
+
+    ReferenceServer().run()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = Config.from_env(os.environ)
+        problem = refusal(config, args.workers)
+        if problem:
+            print(f"reference_impl serve: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+        from reference_impl.app import create_app
+
+        app = create_app(config)
+    except ConfigError as exc:
+        print(f"reference_impl serve: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    run(app, bind=args.bind, workers=args.workers, threads=args.threads, timeout=args.timeout)
+    return 0
