@@ -8,12 +8,15 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from conformance import exitcodes, registry
 from conformance.profile import ProfileError, load, parse_override
 from conformance.registry import Check
 from conformance.verdict import Result, TargetUnreachable, Verdict
+
+if TYPE_CHECKING:
+    from conformance.targets.base import Target
 
 DEFAULT_REPORT_DIR = "authconform-report"
 
@@ -44,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--strict", action="store_true", help="SHOULD rules fail the run too")
     run.add_argument("--report-dir", default=DEFAULT_REPORT_DIR, help="where reports are written")
     run.add_argument("--dry-run", action="store_true", help="list what would run and what is not applicable")
+    run.add_argument("--baseline", metavar="FILE",
+                     help="expected failures (TOML/JSON): exit 0 when only these fail; stale entries reported")
 
     checks = commands.add_parser("checks", help="list the checks")
     checks.add_argument("--json", action="store_true")
@@ -57,6 +62,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     faults = commands.add_parser("faults", help="list the reference's fault catalog")
     faults.add_argument("--json", action="store_true")
+
+    baseline = commands.add_parser("baseline", help="manage a baseline of expected failures")
+    baseline_commands = baseline.add_subparsers(dest="baseline_command", required=True, parser_class=_Parser)
+    baseline_write = baseline_commands.add_parser("write", help="a baseline accepting every failure of a report")
+    baseline_write.add_argument("report", metavar="REPORT.json")
+    baseline_write.add_argument("-o", "--output", default="authconform-baseline.toml", metavar="FILE")
+    baseline_write.add_argument("--days", type=int, default=90, help="expiry, days from today (default 90)")
+    baseline_write.add_argument("--force", action="store_true", help="write over an existing file")
+
+    diff = commands.add_parser("diff", help="regressions, fixes, new and removed checks between two reports")
+    diff.add_argument("old", metavar="OLD.json")
+    diff.add_argument("new", metavar="NEW.json")
+    diff.add_argument("--strict", action="store_true", help="count non-strict (SHOULD) failures too")
+    diff.add_argument("--json", action="store_true")
+
+    replay = commands.add_parser("replay", help="re-run one check of a report with its recorded seed and target")
+    replay.add_argument("report", metavar="REPORT.json")
+    replay.add_argument("--check", required=True, help="the check id to run again")
+    replay.add_argument("--target", help="base URL to replay against (default: the recorded target)")
+    replay.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
+    replay.add_argument("--report-dir", help="also write the replay's reports here")
+
+    compare = commands.add_parser("compare", help="one HTML matrix, targets x checks, from several reports")
+    compare.add_argument("reports", nargs="+", metavar="REPORT.json")
+    compare.add_argument("-o", "--output", default="compare.html", metavar="FILE")
+
+    from scenarios.cli import add_parser as add_scenario_parser
+
+    add_scenario_parser(commands)
     return parser
 
 
@@ -95,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from conformance.deployments import http_source, in_process_source, reference_config
     from conformance.runner import run, unmet_needs
-    from reports import json_report, markdown
+    from reports.commands import finish_run, prepare_run
 
     overrides = dict(parse_override(item) for item in args.overrides)
     if args.target:
@@ -116,16 +150,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.dry_run:
         return _dry_run(checks, profile, source, unmet_needs)
     assert source is not None
-    progress = Progress(len(checks))
+    prepared = prepare_run(args)  # reads the baseline before any check runs; records faults and seed
+    progress = Progress(len(checks), checks)
     result = run(checks, source, strict=args.strict, profile=profile, target_name=target_name,
                  progress=progress)
     progress.done()
-    report = json_report.build(result)
-    directory = Path(args.report_dir)
-    json_report.write(result, directory)
-    markdown.write(report, directory)
-    _print_summary(result.counts(), directory, result.finished - result.started)
-    return result.exit_code(strict=args.strict)
+    return finish_run(result, args, prepared)  # writes all four reports, applies the baseline
 
 
 def _dry_run(checks: list[Check], profile: Any, source: Any, unmet_needs: Any) -> int:
@@ -135,7 +165,7 @@ def _dry_run(checks: list[Check], profile: Any, source: Any, unmet_needs: Any) -
         if source is not None:
             deployment = source(check)
         else:
-            deployment = Deployment(_NoTarget(), profile, None)
+            deployment = Deployment(cast("Target", _NoTarget()), profile, None)
         missing = unmet_needs(check, deployment)
         state = "run" if not missing else "not applicable: needs " + "; ".join(missing)
         print(f"{check.id:32} {state}")
@@ -147,12 +177,13 @@ class _NoTarget:
 
 
 class Progress:
-    """A live line on a terminal; plain lines (failures only, then a summary) in CI logs."""
+    """A live line on a terminal; plain lines in CI logs (failures, one line per area finished)."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, checks: Sequence[Check] = ()) -> None:
         self.total = total
         self.tty = sys.stdout.isatty()
         self.failures = 0
+        self.area_left = {c.area: sum(1 for o in checks if o.area == c.area) for c in checks}
 
     def __call__(self, check: Check, result: Result, index: int, total: int) -> None:
         if result.verdict in (Verdict.FAIL, Verdict.ERROR, Verdict.NON_STRICT):
@@ -164,6 +195,10 @@ class Progress:
             sys.stdout.write(f"\r\x1b[K[{index}/{total}] {check.area}: {check.id}"
                              f"  ({self.failures} failing)")
             sys.stdout.flush()
+        elif check.area in self.area_left:
+            self.area_left[check.area] -= 1
+            if self.area_left[check.area] == 0:
+                print(f"[{index}/{total}] area {check.area} done, {self.failures} failing so far", flush=True)
 
     def done(self) -> None:
         if self.tty:
@@ -250,7 +285,25 @@ def render_kill_matrix(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = {"run": cmd_run, "checks": cmd_checks, "faults": cmd_faults, "selftest": cmd_selftest}
+def _report_command(name: str) -> Any:
+    def command(args: argparse.Namespace) -> int:
+        from reports import commands
+
+        return int(getattr(commands, name)(args))
+
+    return command
+
+
+def _scenario_main(args: argparse.Namespace) -> int:
+    from scenarios.cli import main as scenario_main
+
+    return scenario_main(args)
+
+
+COMMANDS = {"run": cmd_run, "checks": cmd_checks, "faults": cmd_faults, "selftest": cmd_selftest,
+            "baseline": _report_command("cmd_baseline_write"), "diff": _report_command("cmd_diff"),
+            "replay": _report_command("cmd_replay"), "compare": _report_command("cmd_compare"),
+            "scenario": _scenario_main}
 
 if __name__ == "__main__":
     raise SystemExit(main())

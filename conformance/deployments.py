@@ -74,6 +74,12 @@ def in_process_source(base: Profile, config: Any) -> DeploymentSource:
         current.append(deployment)
         return deployment
 
+    def close() -> None:  # the last target's frozen clock must not outlive the run
+        for old in current:
+            old.target.close()
+        current.clear()
+
+    deploy.close = close  # type: ignore[attr-defined]
     return deploy
 
 

@@ -33,7 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--authconform-fault", action="append", default=[], metavar="NAME",
                     help="bundled reference only: switch on a fault from the catalog")
     group.addoption("--authconform-strict", action="store_true", help="SHOULD rules fail too")
-    group.addoption("--authconform-report-dir", metavar="DIR", help="write report.json and summary.md here")
+    group.addoption("--authconform-report-dir", metavar="DIR",
+                    help="write report.json, junit.xml, report.html and summary.md here")
 
 
 def _wanted(namespace: Any) -> bool:
@@ -71,7 +72,7 @@ class _ResultCollector:
             return
         for name, value in report.user_properties:
             if name == RESULT_PROPERTY:
-                self.results.append(json.loads(value))
+                self.results.append(json.loads(str(value)))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -83,10 +84,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not results:
         return
     from conformance import registry
-    from conformance.runner import RunResult
+    from conformance.runner import RunResult, real_time
     from conformance.suite_support import suite_profile
     from conformance.verdict import Result, Verdict
-    from reports import json_report, markdown
+    from reports import json_report, write_all
 
     by_id = {c.id: c for c in registry.all_checks()}
     ordered = [r for r in results if r["check_id"] in by_id]
@@ -97,11 +98,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         results=[Result(r["check_id"], Verdict(r["verdict"]), r["reason"], r["evidence"], r["duration"],
                         r["details"]) for r in ordered],
         started=config.stash[_STARTED],
-        finished=time.time(),
+        finished=real_time(),  # the in-process target may still have time frozen
+        meta={"faults": sorted(config.getoption("authconform_fault") or []),
+              "strict": bool(config.getoption("authconform_strict"))},
     )
-    report = json_report.build(run)
-    json_report.write(run, Path(directory))
-    markdown.write(report, Path(directory))
+    write_all(json_report.build(run), Path(directory))  # report.json, junit.xml, report.html, summary.md
 
 
 def report_verdict(item: pytest.Item, result: Any, strict: bool) -> None:

@@ -326,7 +326,7 @@ def _build(cls: type, data: Any, source: str, path: str) -> Any:
 def _convert(hint: Any, value: Any, source: str, path: str) -> Any:
     origin = typing.get_origin(hint)
     if dataclasses.is_dataclass(hint):
-        return _build(hint, value, source, path)
+        return _build(typing.cast(type, hint), value, source, path)
     if origin is list:
         (item,) = typing.get_args(hint)
         if not isinstance(value, list):

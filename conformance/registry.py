@@ -44,7 +44,8 @@ AREAS: dict[str, tuple[str, str]] = {
 }
 _AREA_BY_PREFIX = {prefix: area for area, (prefix, _section) in AREAS.items()}
 
-CHECK_MODULES = tuple(f"conformance.checks.{area}" for area in AREAS)
+# One module per area, plus the model-based stateful check (area "properties").
+CHECK_MODULES = (*(f"conformance.checks.{area}" for area in AREAS), "conformance.checks.stateful")
 
 
 @dataclass(frozen=True)

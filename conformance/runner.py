@@ -8,11 +8,12 @@ body raises that is not a verdict becomes an error with a reason a person can re
 from __future__ import annotations
 
 import logging
-import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import freezegun.api as _real_clocks
 
 from conformance.context import CheckContext
 from conformance.evidence import Redactor
@@ -23,6 +24,16 @@ from conformance.targets.base import Target
 from conformance.verdict import CheckOutcome, Result, TargetUnreachable, Verdict
 
 log = logging.getLogger("authconform")
+
+# The in-process target freezes time (freezegun), which would stop these clocks too: a run's own
+# timestamps and durations read the real ones (freezegun never patches its own module).
+def real_time() -> float:
+    return float(_real_clocks.real_time())
+
+
+def real_perf() -> float:
+    return float(_real_clocks.real_perf_counter())
+
 
 # Needs that are target abilities rather than profile capabilities.
 ABILITIES = {"clock", "workers", "restart", "store_control", "provision"}
@@ -65,7 +76,7 @@ def unmet_needs(check: Check, deployment: Deployment) -> list[str]:
 
 
 def run_check(check: Check, deployment: Deployment, *, strict: bool = False) -> Result:
-    started = time.perf_counter()
+    started = real_perf()
     missing = unmet_needs(check, deployment)
     if missing:
         return Result(check.id, Verdict.NOT_APPLICABLE, "needs " + "; ".join(missing))
@@ -87,7 +98,7 @@ def run_check(check: Check, deployment: Deployment, *, strict: bool = False) -> 
         verdict = Verdict.ERROR
         reason = deployment.redactor.text(f"harness error: {type(exc).__name__}: {exc}")
     result = Result(check.id, verdict, deployment.redactor.text(reason), ctx.evidence,
-                    time.perf_counter() - started, ctx.details)
+                    real_perf() - started, ctx.details)
     if verdict is Verdict.PASS:
         result.evidence = result.evidence[-4:]  # a pass needs little evidence; keep reports small
     return result
@@ -120,7 +131,7 @@ def run(checks: Iterable[Check], source: DeploymentSource, *, strict: bool = Fal
         target_name: str = "", profile: Profile,
         progress: Callable[[Check, Result, int, int], None] | None = None) -> RunResult:
     chosen = list(checks)
-    started = time.time()
+    started = real_time()
     results = []
     for index, check in enumerate(chosen, 1):
         try:
@@ -132,4 +143,7 @@ def run(checks: Iterable[Check], source: DeploymentSource, *, strict: bool = Fal
         results.append(result)
         if progress is not None:
             progress(check, result, index, len(chosen))
-    return RunResult(profile, target_name, chosen, results, started, time.time())
+    close = getattr(source, "close", None)  # in-process sources stop their last target's clock
+    if close is not None:
+        close()
+    return RunResult(profile, target_name, chosen, results, started, real_time())

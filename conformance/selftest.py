@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from conformance import registry
 from conformance.verdict import Verdict
@@ -117,7 +117,7 @@ class Matrix:
                 "collateral": collateral, "seconds": round(outcome.seconds, 2),
             })
         killed = sum(1 for f in faults if f["killed"])
-        unknown = sorted({c for f in faults for c in f["expected"] if c not in known})
+        unknown = sorted({c for f in faults for c in cast(dict[str, str], f["expected"]) if c not in known})
         return {
             "checks": len(known),
             "faults": len(faults),

@@ -1,13 +1,55 @@
-"""Contract section 1: tokens. Each check attacks token verification one way."""
+"""Contract section 1: tokens. Each check attacks token verification one way.
+
+Tokens a library would sign are signed with PyJWT; tokens no library produces (alg none, null
+and "psychic" signatures, an empty HMAC key, a public key used as an HMAC secret) are assembled
+from raw base64 with ``conformance.minting.forge``. Checks that mint tokens with the target's own
+key first show that an unaltered minted token is accepted, so a wrong key in the profile gives
+an error, never a pass.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import json
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
 from conformance.api import Tokens
+from conformance.attacker_server import AttackerServer
 from conformance.context import CheckContext
-from conformance.minting import forge, split
+from conformance.minting import Minter, b64url, b64url_decode, forge, split
 from conformance.registry import Severity, check
+from conformance.verdict import CheckFailed, ControlFailed, NotApplicable
+
+# Lifetime of the tokens the suite mints for itself (capped by the declared access TTL).
+MINTED_LIFETIME = 300
+# How far beyond the declared leeway a "future" nbf/iat or a "past" exp is put.
+TIME_MARGIN = 60
+# How far inside/outside the leeway edge the boundary check probes when it must mint (no clock):
+# real clocks over a network are never closer than this.
+BOUNDARY_MARGIN_HTTP = 5
+# Dictionary entries also tried against the target itself (the rest are tried offline only).
+WEAK_SECRETS_ONLINE = 8
+WEAK_SECRETS_FILE = "weak_secrets.txt"
+
+_HMAC_HASHES = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+_DROP = object()  # marks a claim or header parameter to leave out of a minted token
 
 
+# ------------------------------------------------------------------ shared helpers
 def _session(ctx: CheckContext) -> Tokens:
     """A fresh viewer logged in, with the standard controls run on its token."""
     user = ctx.users.create("viewer")
@@ -22,6 +64,113 @@ def _refused(ctx: CheckContext, token: str, note: str) -> bool:
     return 400 <= status < 500
 
 
+def _now(ctx: CheckContext, claims: dict[str, Any]) -> int:
+    """The target's "now": its own clock in-process; otherwise ours, never behind the token's iat."""
+    if ctx.target.clock is not None:
+        return int(ctx.target.clock.now())
+    iat = claims.get("iat")
+    return max(int(time.time()), int(iat) if isinstance(iat, (int, float)) else 0)
+
+
+def _fresh(ctx: CheckContext, claims: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The real token's claims with a fresh iat/nbf/exp, then ``changes`` (``_DROP`` removes)."""
+    now = _now(ctx, claims)
+    fresh = dict(claims)
+    fresh["iat"] = now
+    if "nbf" in fresh:
+        fresh["nbf"] = now
+    fresh["exp"] = now + min(MINTED_LIFETIME, ctx.profile.tokens.access_ttl)
+    for name, value in changes.items():
+        if value is _DROP:
+            fresh.pop(name, None)
+        else:
+            fresh[name] = value
+    return fresh
+
+
+def _checked_minter(ctx: CheckContext, tokens: Tokens) -> tuple[Minter, dict[str, Any]]:
+    """The minter and the real token's claims, once a minted twin of the token is shown to work."""
+    minter = ctx.require_minter()
+    _header, claims, _signature = split(tokens.access)
+    control = minter.mint(_fresh(ctx, claims))
+    ctx.control(ctx.api.accepted(control, note="control: unaltered token minted with the target's key"),
+                "a token minted with the profile's signing key and the real token's claims was refused "
+                "(is [signing] the target's real key and algorithm?)")
+    return minter, claims
+
+
+def _minting_session(ctx: CheckContext) -> tuple[Tokens, Minter, dict[str, Any]]:
+    """A session, the minter, and the real token's claims; a minted twin of the token must work."""
+    ctx.require_minter()
+    tokens = _session(ctx)
+    minter, claims = _checked_minter(ctx, tokens)
+    return tokens, minter, claims
+
+
+def _refused_variants(ctx: CheckContext, variants: dict[str, str]) -> list[str]:
+    """Send each labelled token; the labels of those not refused."""
+    return [label for label, token in variants.items() if not _refused(ctx, token, label)]
+
+
+def _hmac_token(header: dict[str, Any], claims: dict[str, Any], key: bytes) -> str:
+    """An HS* token signed by hand, for keys PyJWT refuses (empty, or a PEM public key)."""
+    unsigned = forge(header, claims)[:-1]  # "head.body." without the trailing dot
+    digest = hmac.new(key, unsigned.encode(), _HMAC_HASHES[header["alg"]]).digest()
+    return f"{unsigned}.{b64url(digest)}"
+
+
+def _pyjwt_hs(claims: dict[str, Any], key: str, algorithm: str = "HS256",
+              headers: dict[str, Any] | None = None) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # short keys are the point here
+        return jwt.encode(claims, key, algorithm=algorithm, headers=headers)
+
+
+@functools.cache
+def _attacker_rsa() -> rsa.RSAPrivateKey:
+    """The attacker's own RSA key pair (one per process: generating keys is slow)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@functools.cache
+def _attacker_ec() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _private_pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _public_jwk(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, kid: str) -> dict[str, Any]:
+    if isinstance(key, rsa.RSAPrivateKey):
+        text = jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())
+    else:
+        text = jwt.algorithms.ECAlgorithm.to_jwk(key.public_key())
+    jwk: dict[str, Any] = json.loads(text)
+    jwk.update({"kid": kid, "use": "sig"})
+    return jwk
+
+
+def _attacker_certificate() -> bytes:
+    """A self-signed certificate for the attacker's RSA key, PEM encoded."""
+    key = _attacker_rsa()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "authconform attacker")])
+    start = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=365 * 100)).sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def _base_header(token: str) -> dict[str, Any]:
+    header, _claims, _signature = split(token)
+    return {key: value for key, value in header.items() if key in ("typ", "kid")}
+
+
+# ------------------------------------------------------------------ signatures and algorithms
 @check(
     "TOK-SIG-BROKEN",
     title="flip one character of a valid token's signature",
@@ -35,6 +184,23 @@ def signature_broken(ctx: CheckContext) -> None:
     flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
     ctx.expect(_refused(ctx, f"{head}.{body}.{flipped}", "token with a broken signature"),
                "a token with a corrupted signature was accepted")
+
+
+@check(
+    "TOK-SIG-NULL",
+    title="send a valid token with its signature segment emptied",
+    rule="an access token without a signature is rejected whatever its header says",
+    severity=Severity.CRITICAL,
+    references=("RFC 7515 §5.2", "RFC 8725 §3.1", "ASVS 3.5.3", "API2:2023"),
+)
+def signature_null(ctx: CheckContext) -> None:
+    tokens = _session(ctx)
+    head, body, _signature = tokens.access.split(".")
+    accepted = _refused_variants(ctx, {
+        "empty signature segment": f"{head}.{body}.",
+        "signature segment missing": f"{head}.{body}",
+    })
+    ctx.expect(not accepted, f"a token without its signature was accepted ({', '.join(accepted)})")
 
 
 @check(
@@ -53,3 +219,573 @@ def alg_none(ctx: CheckContext) -> None:
         if not _refused(ctx, forged, f'alg "{spelling}", empty signature'):
             accepted.append(spelling)
     ctx.expect(not accepted, f"unsigned tokens accepted with alg {', '.join(accepted)}")
+
+
+def _rsa_public_pems(jwks: Any) -> list[bytes]:
+    """The PEM encodings (SubjectPublicKeyInfo and PKCS#1) of every RSA key in a JWKS document."""
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    pems: list[bytes] = []
+    for jwk in keys if isinstance(keys, list) else []:
+        if not isinstance(jwk, dict) or jwk.get("kty") != "RSA":
+            continue
+        try:
+            n = int.from_bytes(b64url_decode(str(jwk["n"])), "big")
+            e = int.from_bytes(b64url_decode(str(jwk["e"])), "big")
+            public = rsa.RSAPublicNumbers(e, n).public_key()
+        except (KeyError, ValueError, TypeError):
+            continue
+        pems.append(public.public_bytes(serialization.Encoding.PEM,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo))
+        pems.append(public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1))
+    return pems
+
+
+@check(
+    "TOK-ALG-KEY-CONFUSION",
+    title="sign an HS256 token with the target's published RSA public key (PEM) as the HMAC secret",
+    rule="an HS token verified with a public key is rejected: the algorithm comes from configuration, "
+         "never from the token",
+    severity=Severity.CRITICAL,
+    references=("RFC 8725 §2.1", "RFC 8725 §3.1", "ASVS 3.5.3", "API2:2023"),
+    needs=("jwks",),
+)
+def alg_key_confusion(ctx: CheckContext) -> None:
+    response = ctx.api.call("jwks", note="fetch the target's public keys")
+    ctx.control(200 <= response.status < 300, f"the JWKS endpoint answered {response.status}")
+    pems = _rsa_public_pems(response.json())
+    if not pems:
+        raise NotApplicable("the JWKS publishes no RSA key, so there is no public key to confuse with an HMAC "
+                            "secret")
+    tokens = _session(ctx)
+    header, claims, _signature = split(tokens.access)
+    variants = {}
+    for index, pem in enumerate(pems):
+        form = "SubjectPublicKeyInfo" if index % 2 == 0 else "PKCS#1"
+        for secret, ending in ((pem, "with"), (pem.rstrip(b"\n"), "without")):
+            label = f"HS256 keyed with key {index // 2 + 1}'s {form} PEM ({ending} final newline)"
+            variants[label] = _hmac_token({**header, "alg": "HS256"}, claims, secret)
+    accepted = _refused_variants(ctx, variants)
+    ctx.expect(not accepted, "an HS256 token whose HMAC key is the target's public key was accepted: "
+                             + "; ".join(accepted))
+
+
+@check(
+    "TOK-ECDSA-PSYCHIC",
+    title="send the token as ES256 with an all-zero signature (r = s = 0), raw and DER encoded",
+    rule="an ECDSA signature with r = 0 or s = 0 never verifies (and an ES token is refused where ES is "
+         "not configured)",
+    severity=Severity.CRITICAL,
+    references=("CVE-2022-21449", "RFC 7518 §3.4", "RFC 8725 §3.1", "ASVS 3.5.3", "API2:2023"),
+)
+def ecdsa_psychic(ctx: CheckContext) -> None:
+    tokens = _session(ctx)
+    header, claims, _signature = split(tokens.access)
+    header = {**header, "alg": "ES256"}
+    der_zero = bytes([0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00])
+    accepted = _refused_variants(ctx, {
+        "ES256, 64 zero bytes": forge(header, claims, b64url(bytes(64))),
+        "ES256, DER r=0 s=0": forge(header, claims, b64url(der_zero)),
+    })
+    ctx.expect(not accepted, "an ES256 token with a zero signature was accepted: " + "; ".join(accepted))
+
+
+# ------------------------------------------------------------------ key-selecting headers
+@check(
+    "TOK-HDR-JWK",
+    title="embed the attacker's own public key as a jwk header and sign with the matching private key",
+    rule="a jwk header never chooses a key from outside the server's own key set",
+    severity=Severity.CRITICAL,
+    references=("RFC 8725 §3.10", "RFC 7515 §4.1.3", "ASVS 3.5.3", "API2:2023"),
+)
+def header_jwk(ctx: CheckContext) -> None:
+    tokens = _session(ctx)
+    claims = _fresh(ctx, split(tokens.access)[1])
+    base = _base_header(tokens.access)
+    rsa_key = _attacker_rsa()
+    rsa_header = {**base, "kid": "attacker-jwk", "jwk": _public_jwk(rsa_key, "attacker-jwk")}
+    secret = "attacker-chosen-hmac-key-0123456789abcdef"
+    oct_jwk = {"kty": "oct", "kid": "attacker-oct", "k": b64url(secret)}
+    variants = {
+        "RS256 signed with the attacker's RSA key in jwk":
+            jwt.encode(claims, _private_pem(rsa_key), algorithm="RS256", headers=rsa_header),
+        "HS256 signed with the attacker's oct key in jwk":
+            _pyjwt_hs(claims, secret, headers={**base, "kid": "attacker-oct", "jwk": oct_jwk}),
+    }
+    if ctx.profile.tokens.algorithm.startswith("ES"):
+        ec_key = _attacker_ec()
+        variants["ES256 signed with the attacker's EC key in jwk"] = jwt.encode(
+            claims, _private_pem(ec_key), algorithm="ES256",
+            headers={**base, "kid": "attacker-ec", "jwk": _public_jwk(ec_key, "attacker-ec")})
+    accepted = _refused_variants(ctx, variants)
+    ctx.expect(not accepted, "a token verified with the key in its own jwk header was accepted: "
+                             + "; ".join(accepted))
+
+
+@contextmanager
+def _attacker_documents() -> Iterator[AttackerServer]:
+    key = _attacker_rsa()
+    jwks = json.dumps({"keys": [{**_public_jwk(key, "attacker-jku"), "alg": "RS256"}]}).encode()
+    with AttackerServer({
+        "/jwks.json": ("application/json", jwks),
+        "/cert.pem": ("application/x-pem-file", _attacker_certificate()),
+    }) as server:
+        yield server
+
+
+def _remote_key_header(ctx: CheckContext, parameter: str, path: str, kid: str) -> None:
+    tokens = _session(ctx)
+    claims = _fresh(ctx, split(tokens.access)[1])
+    with _attacker_documents() as server:
+        url = server.url(path)
+        header = {**_base_header(tokens.access), "kid": kid, parameter: url}
+        token = jwt.encode(claims, _private_pem(_attacker_rsa()), algorithm="RS256", headers=header)
+        accepted = not _refused(ctx, token, f"RS256 signed with the attacker's key named by {parameter}")
+        fetched = server.hits
+    ctx.details[f"{parameter}_fetches"] = len(fetched)
+    ctx.expect(not accepted, f"a token signed with a key fetched from its own {parameter} URL was accepted")
+    ctx.expect(not fetched, f"the target fetched the {parameter} URL from a token header "
+                            f"({len(fetched)} request(s)); it must never reach out to a URL a token names")
+
+
+@check(
+    "TOK-HDR-JKU",
+    title="point a jku header at a key set the suite serves, signed with the attacker's key",
+    rule="a jku header never chooses a key from outside the server's own key set (and is never fetched)",
+    severity=Severity.CRITICAL,
+    references=("RFC 8725 §3.10", "RFC 7515 §4.1.2", "ASVS 3.5.3", "API7:2023"),
+)
+def header_jku(ctx: CheckContext) -> None:
+    _remote_key_header(ctx, "jku", "/jwks.json", "attacker-jku")
+
+
+@check(
+    "TOK-HDR-X5U",
+    title="point an x5u header at a certificate the suite serves, signed with the attacker's key",
+    rule="an x5u header never chooses a key from outside the server's own key set (and is never fetched)",
+    severity=Severity.CRITICAL,
+    references=("RFC 8725 §3.10", "RFC 7515 §4.1.5", "ASVS 3.5.3", "API7:2023"),
+)
+def header_x5u(ctx: CheckContext) -> None:
+    _remote_key_header(ctx, "x5u", "/cert.pem", "attacker-x5u")
+
+
+@check(
+    "TOK-KID-INJECTION",
+    title="send tokens whose kid is a path traversal, SQL injection, shell injection, unknown id or "
+          "null byte, each signed with the key the injection would select",
+    rule="a kid header never chooses a key from outside the server's own key set",
+    severity=Severity.CRITICAL,
+    references=("RFC 8725 §3.10", "RFC 7515 §4.1.4", "ASVS 3.5.3", "ASVS 5.3.4", "API2:2023"),
+)
+def kid_injection(ctx: CheckContext) -> None:
+    tokens = _session(ctx)
+    claims = _fresh(ctx, split(tokens.access)[1])
+    header = {**_base_header(tokens.access), "alg": "HS256", "typ": "JWT"}
+    traversal = "../../../../../../../../dev/null"
+    variants = {
+        "kid path traversal to /dev/null, empty HMAC key": _hmac_token({**header, "kid": traversal}, claims, b""),
+        "kid SQL injection selecting 'attacker-key'":
+            _pyjwt_hs(claims, "attacker-key", headers={**header, "kid": "' UNION SELECT 'attacker-key' --"}),
+        "kid shell injection": _pyjwt_hs(claims, "attacker-key",
+                                         headers={**header, "kid": "key|echo attacker-key; #$(id)`id`"}),
+        "unknown kid": _pyjwt_hs(claims, "attacker-key", headers={**header, "kid": "authconform-unknown-kid"}),
+        "kid path traversal to a public file, keyed with its content":
+            _hmac_token({**header, "kid": "../../../../../../../../proc/sys/kernel/ostype"}, claims, b"Linux\n"),
+        "kid with a null byte before a file suffix, empty HMAC key":
+            _hmac_token({**header, "kid": traversal + "\u0000.key"}, claims, b""),
+    }
+    accepted = _refused_variants(ctx, variants)
+    ctx.expect(not accepted, "a token whose kid selected an attacker-chosen key was accepted: " + "; ".join(accepted))
+
+
+# ------------------------------------------------------------------ signing secret
+def weak_secrets() -> list[str]:
+    """The bundled dictionary of default and common signing secrets, in file order."""
+    text = resources.files("conformance").joinpath("data", WEAK_SECRETS_FILE).read_text(encoding="utf-8")
+    return [line.rstrip("\r") for line in text.split("\n") if line.strip() and not line.startswith("#")]
+
+
+def _verifies_with(token: str, secret: bytes) -> bool:
+    """Offline: does this token's HMAC signature verify with ``secret``?"""
+    header, _claims, signature = split(token)
+    digest = _HMAC_HASHES.get(str(header.get("alg")))
+    if digest is None:
+        return False
+    unsigned = token.rsplit(".", 1)[0].encode()
+    return hmac.compare_digest(b64url(hmac.new(secret, unsigned, digest).digest()), signature)
+
+
+def _pyjwt_verifies(token: str, secret: str, algorithm: str) -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            jwt.api_jws.decode(token, secret, algorithms=[algorithm])
+        except jwt.PyJWTError:  # a wrong key, or one PyJWT will not use as an HMAC secret
+            return False
+    return True
+
+
+@check(
+    "TOK-SECRET-BLANK",
+    title="sign the user's claims with an empty HMAC secret (and check the real token offline)",
+    rule="the signing secret is never empty: a token signed with an empty key is rejected",
+    severity=Severity.CRITICAL,
+    references=("RFC 8725 §3.5", "RFC 7518 §3.2", "ASVS 3.5.3", "ASVS 6.4.1", "API2:2023"),
+)
+def secret_blank(ctx: CheckContext) -> None:
+    tokens = _session(ctx)
+    header, claims, _signature = split(tokens.access)
+    real_alg = str(header.get("alg"))
+    ctx.details["real_token_signed_with_empty_key"] = _verifies_with(tokens.access, b"")
+    algorithms = [real_alg] if real_alg in _HMAC_HASHES else []
+    algorithms += [alg for alg in ("HS256",) if alg not in algorithms]
+    claims = _fresh(ctx, claims)
+    accepted = _refused_variants(ctx, {
+        f"{alg} signed with an empty secret": _hmac_token({**_base_header(tokens.access), "alg": alg}, claims, b"")
+        for alg in algorithms
+    })
+    ctx.expect(not accepted, "a token signed with an empty secret was accepted: " + "; ".join(accepted))
+    ctx.expect(not ctx.details["real_token_signed_with_empty_key"],
+               "the target's own access token verifies with an empty HMAC secret")
+
+
+@check(
+    "TOK-SECRET-WEAK",
+    title="try a dictionary of framework-default and common secrets against the real token offline, "
+          "then sign the user's claims with the best candidates",
+    rule="the signing secret has at least 256 bits of entropy and is never a known default",
+    severity=Severity.CRITICAL,
+    references=("RFC 8725 §3.5", "RFC 7518 §3.2", "ASVS 3.5.3", "ASVS 6.4.1", "ASVS 2.10.4", "API2:2023"),
+)
+def secret_weak(ctx: CheckContext) -> None:
+    tokens = _session(ctx)
+    header, claims, _signature = split(tokens.access)
+    algorithm = str(header.get("alg"))
+    if algorithm not in _HMAC_HASHES:
+        raise NotApplicable(f"the target signs with {algorithm}, not an HMAC algorithm, so it has no shared "
+                            "secret to guess (TOK-ALG-KEY-CONFUSION covers HMAC tokens against public keys)")
+    dictionary = weak_secrets()
+    ctx.details["dictionary_size"] = len(dictionary)
+    claims = _fresh(ctx, claims)
+    base = _base_header(tokens.access)
+    # Offline first: the real token verifying with a dictionary entry is the finding itself.
+    for number, secret in enumerate(dictionary, 1):
+        if _pyjwt_verifies(tokens.access, secret, algorithm):
+            ctx.details["dictionary_entry"] = number
+            forged = _pyjwt_hs(claims, secret, algorithm, headers=base)
+            taken = not _refused(ctx, forged, f"token signed with dictionary entry {number}")
+            confirmed = ", and a token the suite signed with it was accepted" if taken else ""
+            raise CheckFailed(f"the signing secret is entry {number} of the bundled dictionary {WEAK_SECRETS_FILE} "
+                              f"({len(secret)} characters): the target's own access token verifies with it"
+                              + confirmed)
+    # Then a few of the most common secrets against the target, for a verifier holding extra keys.
+    accepted = _refused_variants(ctx, {
+        f"signed with dictionary entry {number}": _pyjwt_hs(claims, secret, algorithm, headers=base)
+        for number, secret in enumerate(dictionary[:WEAK_SECRETS_ONLINE], 1)
+    })
+    ctx.expect(not accepted, f"a token signed with a secret from {WEAK_SECRETS_FILE} was accepted: "
+                             + "; ".join(accepted))
+
+
+# ------------------------------------------------------------------ time claims
+def _leeway(ctx: CheckContext) -> int:
+    return ctx.profile.tokens.leeway
+
+
+def _session_limit(ctx: CheckContext) -> float:
+    """How long an unused session lives by the profile (idle and absolute timeouts), or infinity."""
+    sessions = ctx.profile.sessions
+    limits = [float("inf")]
+    if ctx.profile.declares("idle_timeout"):
+        limits.append(sessions.idle_timeout)
+    if ctx.profile.declares("absolute_timeout"):
+        limits.append(sessions.absolute_timeout)
+    return min(limits)
+
+
+def _until_exp(ctx: CheckContext, tokens: Tokens) -> int:
+    """Seconds from now until the issued access token's own exp claim."""
+    claims = split(tokens.access)[1]
+    exp = claims.get("exp")
+    if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+        raise ControlFailed("the issued access token has no numeric exp claim (TOK-CLAIMS-MISSING judges that)")
+    return int(exp) - _now(ctx, claims)
+
+
+def _moves_clock(ctx: CheckContext, tokens: Tokens) -> bool:
+    """Move the clock past the real token's exp (True), or mint tokens with a chosen exp (False)?
+
+    The clock tests the real token, so it is preferred; but when the token outlives its session,
+    moving the clock would end the session first and hide how exp itself is judged: then, and
+    when there is no clock, tokens are minted. Neither possible: not applicable.
+    """
+    if ctx.target.clock is not None:
+        outlives = _until_exp(ctx, tokens) + _leeway(ctx) + 1 >= _session_limit(ctx)
+        if not (outlives and ctx.minter is not None):
+            return True
+    if ctx.minter is None:
+        raise NotApplicable("needs a controllable clock or the target's signing key ([signing] in the profile) "
+                            "to present a token past its exp without waiting out the access TTL")
+    return False
+
+
+@check(
+    "TOK-EXP-EXPIRED",
+    title="present an access token after its exp plus the declared leeway (clock moved, or exp minted "
+          "in the past)",
+    rule="an access token whose exp has passed (beyond the declared leeway) is rejected",
+    severity=Severity.CRITICAL,
+    references=("RFC 7519 §4.1.4", "RFC 8725 §3.10", "ASVS 3.5.2", "API2:2023"),
+)
+def exp_expired(ctx: CheckContext) -> None:
+    ttl, leeway = ctx.profile.tokens.access_ttl, _leeway(ctx)
+    tokens = _session(ctx)
+    if _moves_clock(ctx, tokens):
+        ctx.clock.advance(_until_exp(ctx, tokens) + leeway + 1)
+        ctx.expect(_refused(ctx, tokens.access, f"token {leeway + 1} s past its exp"),
+                   f"an access token was accepted {leeway + 1} s after its exp (declared leeway {leeway} s)")
+        return
+    minter, claims = _checked_minter(ctx, tokens)
+    exp = _now(ctx, claims) - leeway - TIME_MARGIN
+    extra = {"nbf": exp - ttl} if "nbf" in claims else {}
+    token = minter.mint(_fresh(ctx, claims, exp=exp, iat=exp - ttl, **extra))
+    ctx.expect(_refused(ctx, token, f"minted token {leeway + TIME_MARGIN} s past exp"),
+               f"a token whose exp passed {TIME_MARGIN} s beyond the declared leeway ({leeway} s) was accepted")
+
+
+@check(
+    "TOK-EXP-LEEWAY",
+    title="present an access token just inside, then just outside, exp plus the declared leeway",
+    rule="the clock leeway is the declared one: a token just inside it is accepted, just outside rejected",
+    severity=Severity.HIGH,
+    references=("RFC 7519 §4.1.4", "RFC 8725 §3.10", "ASVS 3.5.2"),
+)
+def exp_leeway(ctx: CheckContext) -> None:
+    ttl, leeway = ctx.profile.tokens.access_ttl, _leeway(ctx)
+    tokens = _session(ctx)
+    if _moves_clock(ctx, tokens):
+        ctx.clock.advance(_until_exp(ctx, tokens) + leeway - 1)
+        inside = not _refused(ctx, tokens.access, f"token at exp + {leeway - 1} s (inside the leeway)")
+        ctx.clock.advance(2)
+        outside_refused = _refused(ctx, tokens.access, f"token at exp + {leeway + 1} s (outside the leeway)")
+        where_in, where_out = f"exp + {leeway - 1} s", f"exp + {leeway + 1} s"
+    else:
+        minter, claims = _checked_minter(ctx, tokens)
+        now, margin = _now(ctx, claims), BOUNDARY_MARGIN_HTTP
+        extra = {"nbf": now - ttl} if "nbf" in claims else {}
+        inside_token = minter.mint(_fresh(ctx, claims, iat=now - ttl, exp=now - leeway + margin, **extra))
+        outside_token = minter.mint(_fresh(ctx, claims, iat=now - ttl, exp=now - leeway - margin, **extra))
+        inside = not _refused(ctx, inside_token, f"minted token at exp + {leeway - margin} s")
+        outside_refused = _refused(ctx, outside_token, f"minted token at exp + {leeway + margin} s")
+        where_in, where_out = f"exp + {leeway - margin} s", f"exp + {leeway + margin} s"
+    ctx.details["leeway"] = {"declared": leeway, "inside_accepted": inside, "outside_refused": outside_refused}
+    ctx.expect(outside_refused, f"a token was accepted at {where_out}, beyond the declared leeway of {leeway} s")
+    ctx.expect(inside, f"a token was refused at {where_in}, inside the declared leeway of {leeway} s: "
+                       "the profile declares a leeway the target does not allow")
+
+
+@check(
+    "TOK-NBF-FUTURE",
+    title="mint a token whose nbf lies beyond the declared leeway in the future",
+    rule="a token is rejected before its nbf (beyond the declared leeway)",
+    severity=Severity.HIGH,
+    references=("RFC 7519 §4.1.5", "RFC 8725 §3.10", "ASVS 3.5.2"),
+    needs=("minting",),
+)
+def nbf_future(ctx: CheckContext) -> None:
+    _tokens, minter, claims = _minting_session(ctx)
+    ahead = _leeway(ctx) + TIME_MARGIN
+    token = minter.mint(_fresh(ctx, claims, nbf=_now(ctx, claims) + ahead))
+    ctx.expect(_refused(ctx, token, f"nbf {ahead} s in the future"),
+               f"a token whose nbf lies {ahead} s in the future was accepted")
+
+
+@check(
+    "TOK-IAT-FUTURE",
+    title="mint a token whose iat lies beyond the declared leeway in the future",
+    rule="a token issued in the future (iat beyond the declared leeway) is rejected",
+    severity=Severity.MEDIUM,
+    references=("RFC 7519 §4.1.6", "RFC 8725 §3.10", "ASVS 3.5.2"),
+    needs=("minting",),
+)
+def iat_future(ctx: CheckContext) -> None:
+    _tokens, minter, claims = _minting_session(ctx)
+    ahead = _leeway(ctx) + TIME_MARGIN
+    now = _now(ctx, claims)
+    token = minter.mint(_fresh(ctx, claims, iat=now + ahead, exp=now + ahead + MINTED_LIFETIME))
+    ctx.expect(_refused(ctx, token, f"iat {ahead} s in the future"),
+               f"a token whose iat lies {ahead} s in the future was accepted")
+
+
+# ------------------------------------------------------------------ issuer, audience, required claims
+@check(
+    "TOK-ISS-WRONG",
+    title="mint tokens with a foreign issuer, a look-alike issuer, and no iss",
+    rule="the iss claim is present and equal to the configured issuer",
+    severity=Severity.HIGH,
+    references=("RFC 7519 §4.1.1", "RFC 8725 §3.8", "ASVS 3.5.3", "API2:2023"),
+    needs=("minting",),
+)
+def iss_wrong(ctx: CheckContext) -> None:
+    _tokens, minter, claims = _minting_session(ctx)
+    issuer = ctx.profile.tokens.issuer
+    accepted = _refused_variants(ctx, {
+        "foreign iss": minter.mint(_fresh(ctx, claims, iss="https://attacker.example")),
+        "look-alike iss": minter.mint(_fresh(ctx, claims, iss=issuer + ".attacker.example")),
+        "no iss": minter.mint(_fresh(ctx, claims, iss=_DROP)),
+    })
+    ctx.expect(not accepted, "a token with a wrong or missing issuer was accepted: " + "; ".join(accepted))
+
+
+@check(
+    "TOK-AUD-WRONG",
+    title="mint tokens for another audience (string and list) and with no aud",
+    rule="the aud claim is present and names the configured audience",
+    severity=Severity.HIGH,
+    references=("RFC 7519 §4.1.3", "RFC 8725 §3.9", "ASVS 3.5.3", "API2:2023"),
+    needs=("minting",),
+)
+def aud_wrong(ctx: CheckContext) -> None:
+    _tokens, minter, claims = _minting_session(ctx)
+    audience = ctx.profile.tokens.audience
+    accepted = _refused_variants(ctx, {
+        "foreign aud": minter.mint(_fresh(ctx, claims, aud="attacker-api")),
+        "foreign aud list": minter.mint(_fresh(ctx, claims, aud=["attacker-api", audience + "-other"])),
+        "no aud": minter.mint(_fresh(ctx, claims, aud=_DROP)),
+    })
+    ctx.expect(not accepted, "a token for another or no audience was accepted: " + "; ".join(accepted))
+
+
+@check(
+    "TOK-CLAIMS-MISSING",
+    title="mint tokens each missing one of exp, iss, aud, jti, sub",
+    rule="the required claims are present: a token missing exp, iss, aud, jti or sub is rejected",
+    severity=Severity.HIGH,
+    references=("RFC 7519 §4.1", "RFC 8725 §3.8", "ASVS 3.5.3", "API2:2023"),
+    needs=("minting",),
+)
+def claims_missing(ctx: CheckContext) -> None:
+    _tokens, minter, claims = _minting_session(ctx)
+    accepted = _refused_variants(ctx, {
+        f"no {name}": minter.mint(_fresh(ctx, claims, **{name: _DROP}))
+        for name in ("exp", "iss", "aud", "jti", "sub")
+    })
+    ctx.expect(not accepted, "a token missing a required claim was accepted: " + "; ".join(accepted))
+
+
+@check(
+    "TOK-CRIT-UNKNOWN",
+    title='mint a token whose header marks an unknown parameter critical (crit: ["x-authconform-unknown"])',
+    rule="a token with a critical header parameter the server does not understand is rejected",
+    severity=Severity.MEDIUM,
+    references=("RFC 7515 §4.1.11", "RFC 8725 §3.1", "ASVS 3.5.3"),
+    needs=("minting",),
+)
+def crit_unknown(ctx: CheckContext) -> None:
+    _tokens, minter, claims = _minting_session(ctx)
+    parameter = "x-authconform-unknown"
+    token = minter.mint(_fresh(ctx, claims), headers={"crit": [parameter], parameter: True})
+    ctx.expect(_refused(ctx, token, "unknown critical header parameter"),
+               f"a token marking the unknown header parameter {parameter!r} critical was accepted")
+
+
+# ------------------------------------------------------------------ token types and tampering
+@check(
+    "TOK-TYPE-REFRESH-AS-ACCESS",
+    title="present the refresh token where an access token is expected",
+    rule="a refresh token is never accepted where an access token is (type checked)",
+    severity=Severity.HIGH,
+    references=("RFC 8725 §3.11", "RFC 9700 §4.14", "ASVS 3.5.3", "API2:2023"),
+    needs=("refresh",),
+)
+def refresh_as_access(ctx: CheckContext) -> None:
+    tokens = _session(ctx)
+    ctx.control(bool(tokens.refresh), "the login answer carried no refresh token")
+    accepted = _refused_variants(ctx, {"refresh token as bearer": tokens.refresh})
+    if ctx.profile.tokens.delivery == "cookie":
+        spec = ctx.profile.tokens
+        swapped = Tokens(cookies={**tokens.cookies, spec.access_cookie: tokens.refresh})
+        status = ctx.api.me(swapped, note="refresh token in the access cookie").status
+        if not 400 <= status < 500:
+            accepted.append("refresh token in the access cookie")
+    ctx.expect(not accepted, "a refresh token authenticated an API request: " + "; ".join(accepted))
+
+
+@check(
+    "TOK-TYPE-ACCESS-AS-REFRESH",
+    title="present the access token to the refresh operation",
+    rule="an access token is never accepted where a refresh token is (type checked)",
+    severity=Severity.HIGH,
+    references=("RFC 8725 §3.11", "RFC 9700 §4.14", "ASVS 3.5.3", "API2:2023"),
+    needs=("refresh",),
+)
+def access_as_refresh(ctx: CheckContext) -> None:
+    tokens = _session(ctx)
+    swapped = Tokens(refresh=tokens.access, cookies=dict(tokens.cookies))
+    response = ctx.api.refresh_response(swapped)
+    ctx.expect(400 <= response.status < 500,
+               f"the refresh operation answered {response.status} to an access token presented as a refresh token")
+
+
+@check(
+    "TOK-CLAIMS-TAMPERED",
+    title="raise the role and swap the sub in a token's payload, keeping the original signature",
+    rule="a token whose payload was changed after signing is rejected",
+    severity=Severity.CRITICAL,
+    references=("RFC 7519 §7.2", "RFC 8725 §3.1", "ASVS 3.5.3", "API1:2023", "API2:2023"),
+)
+def claims_tampered(ctx: CheckContext) -> None:
+    tokens = _session(ctx)
+    head, _body, signature = tokens.access.split(".")
+    _header, claims, _signature = split(tokens.access)
+    variants = {}
+    if "role" in claims and ctx.profile.roles:
+        top = ctx.profile.roles_by_level()[-1]
+        variants[f"role raised to {top}"] = forge(head, {**claims, "role": top}, signature)
+    other = ctx.api.login(ctx.users.create("editor"))
+    other_sub = split(other.access)[1].get("sub")
+    if other_sub is not None and other_sub != claims.get("sub"):
+        variants["sub swapped for another user's"] = forge(head, {**claims, "sub": other_sub}, signature)
+    ctx.control(bool(variants), "the access token carries neither a role nor a sub to tamper with")
+    accepted = _refused_variants(ctx, variants)
+    ctx.expect(not accepted, "a token whose payload was changed after signing was accepted: " + "; ".join(accepted))
+
+
+@check(
+    "TOK-QUERY-STRING",
+    title="send no Authorization header and the token in ?access_token=, ?token= and ?jwt=",
+    rule="access tokens are taken from the Authorization header only, never from the URL",
+    severity=Severity.MEDIUM,
+    references=("RFC 6750 §2.3", "RFC 6750 §5.3", "RFC 9700 §4.3.2", "ASVS 3.1.1", "API2:2023"),
+)
+def token_in_query(ctx: CheckContext) -> None:
+    tokens = _session(ctx)
+    answers = {}
+    for name in ("access_token", "token", "jwt"):
+        answers[name] = ctx.api.call("me", params={name: tokens.access}, note=f"token in ?{name}=").status
+    wrong = [f"?{name}= answered {status}" for name, status in answers.items() if status != 401]
+    ctx.expect(not wrong, "a request with the token only in the query string was not refused with 401: "
+                          + "; ".join(wrong))
+
+
+@check(
+    "TOK-ACCESS-TTL",
+    title="read exp - iat of an issued access token (decoded without verifying)",
+    rule="an access token lives no longer than the declared access TTL",
+    severity=Severity.MEDIUM,
+    references=("RFC 8725 §3.10", "RFC 9700 §4.14", "ASVS 3.5.2", "API2:2023"),
+)
+def access_ttl(ctx: CheckContext) -> None:
+    tokens = _session(ctx)
+    claims = jwt.decode(tokens.access, options={"verify_signature": False})
+    declared = ctx.profile.tokens.access_ttl
+    exp, start = claims.get("exp"), claims.get("iat", claims.get("nbf"))
+    if not isinstance(exp, (int, float)):
+        raise CheckFailed("the issued access token has no numeric exp claim")
+    if not isinstance(start, (int, float)):
+        raise ControlFailed("the issued access token has neither iat nor nbf to measure its lifetime from")
+    lifetime = int(exp - start)
+    ctx.details["access_token_lifetime"] = lifetime
+    ctx.expect(lifetime <= declared, f"an issued access token lives {lifetime} s (exp - iat), longer than the "
+                                     f"declared access TTL of {declared} s")
+

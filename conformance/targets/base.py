@@ -152,7 +152,9 @@ class Target(Protocol):
     name: str
     base_url: str
     abilities: frozenset[str]
-    clock: Clock | None
+
+    @property
+    def clock(self) -> Clock | None: ...  # read-only: each target narrows it
 
     def request(
         self,

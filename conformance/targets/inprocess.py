@@ -14,11 +14,14 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+# freezegun_api.real_perf_counter is read through the module at call time: while a freeze is
+# active freezegun swaps a real clock held by any other module for its frozen one.
+from freezegun import api as freezegun_api
 from freezegun import freeze_time
-from freezegun.api import real_perf_counter
 from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
 
+from conformance.minting import SigningKey
 from conformance.targets.base import Headers, Response
 from reference_impl import Config, create_app
 from reference_impl.memory_store import MemoryStore
@@ -32,7 +35,7 @@ EPOCH = dt.datetime(2030, 1, 7, 9, 0, 0, tzinfo=dt.UTC)
 
 class FrozenClock:
     def __init__(self) -> None:
-        self._freezer = freeze_time(EPOCH, tick=False)
+        self._freezer = freeze_time(EPOCH, tick=False, ignore=["hypothesis"])
         self._frozen: Any = None
 
     def start(self) -> None:
@@ -66,6 +69,12 @@ class SwitchableStore:
             return attr(*args, **kwargs)
 
         return call
+
+
+def signing_key_of(app: Any) -> SigningKey:
+    """The reference's own signing key, so in-process checks can mint tokens."""
+    keys = app.extensions["authconform"].keys
+    return SigningKey(keys.algorithm, keys.minting_key, keys.kid)
 
 
 class InProcessTarget:
@@ -129,14 +138,14 @@ class InProcessTarget:
             kwargs["data"] = dict(form)
         elif json_body is not None:
             kwargs["json"] = json_body
-        started = real_perf_counter()
+        started = freezegun_api.real_perf_counter()
         answer = client.open(path, method=method, **kwargs)
         body = answer.get_data()
         return Response(
             status=answer.status_code,
             headers=Headers(list(answer.headers.to_wsgi_list())),
             body=body,
-            elapsed=real_perf_counter() - started,
+            elapsed=freezegun_api.real_perf_counter() - started,
             url=path,
         )
 

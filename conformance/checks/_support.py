@@ -1,0 +1,211 @@
+"""Small helpers shared by the role, session, tenancy and rate-limit checks.
+
+Nothing here judges a target; these only speak the contract's operations in a way that copes
+with the target's declared limits (a login limit, an API limit) and with the usual answer shapes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from typing import Any
+
+from conformance.api import Principal, Tokens
+from conformance.context import CheckContext
+from conformance.minting import split
+from conformance.profile import Route
+from conformance.targets.base import Response
+from conformance.verdict import NotApplicable
+
+
+def ok(status: int) -> bool:
+    return 200 <= status < 300
+
+
+def refused(status: int) -> bool:
+    """A 4xx answer: a 5xx is a crash, which says nothing about a refusal."""
+    return 400 <= status < 500
+
+
+def pass_time(ctx: CheckContext, seconds: float, why: str) -> None:
+    """Let ``seconds`` pass on the target: the clock in-process, else a wait bounded by max_wait."""
+    if ctx.target.clock is not None:
+        ctx.clock.advance(seconds)
+        return
+    limit = ctx.profile.target.max_wait
+    if seconds > limit:
+        raise NotApplicable(f"{why} needs {seconds:g} s to pass, more than target.max_wait "
+                            f"({limit:g} s) allows without a controllable clock")
+    time.sleep(seconds)
+
+
+def fresh_login_window(ctx: CheckContext) -> None:
+    """Start from fresh login-limiter windows (earlier logins of this check or others used them)."""
+    if ctx.profile.declares("rate_limit_login"):
+        pass_time(ctx, ctx.profile.rate_limits.login_window + 1, "starting in a fresh login window")
+
+
+def login(ctx: CheckContext, user: Principal, *, worker: int = 0, extra: dict[str, Any] | None = None,
+          headers: dict[str, str] | None = None) -> Tokens:
+    """A successful login (a negative control); when the login limiter answers 429, the login
+    window is let pass once and the login retried, so a check may log one account in often."""
+    response = ctx.api.login_response(user, worker=worker, extra=extra, headers=headers)
+    if response.status == 429 and ctx.profile.declares("rate_limit_login"):
+        pass_time(ctx, ctx.profile.rate_limits.login_window + 1, "logging in past the login limit")
+        response = ctx.api.login_response(user, worker=worker, extra=extra, headers=headers)
+    tokens = ctx.api.tokens_from(response)
+    ctx.control(ok(response.status) and tokens.ok,
+                f"login of a valid {user.role} answered {response.status} without tokens")
+    return tokens
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    try:
+        return split(token)[1]
+    except (ValueError, TypeError):
+        return {}
+
+
+def session_id(tokens: Tokens) -> str:
+    """The session id of a login: from the answer, else the access token's ``sid`` claim."""
+    if tokens.session_id:
+        return tokens.session_id
+    sid = claims_of(tokens.access).get("sid")
+    return str(sid) if isinstance(sid, (str, int)) else ""
+
+
+def object_id(response: Response) -> str:
+    """The id of a created object: ``{"id": ..}`` or one level down (``{"document": {"id": ..}}``)."""
+    data = response.json()
+    if isinstance(data, dict):
+        if data.get("id") is not None:
+            return str(data["id"])
+        for value in data.values():
+            if isinstance(value, dict) and value.get("id") is not None:
+                return str(value["id"])
+    return ""
+
+
+def rows(listing: Any) -> list[Any]:
+    """The rows of a list answer: a bare list, or the first list inside an object."""
+    if isinstance(listing, list):
+        return listing
+    if isinstance(listing, dict):
+        for value in listing.values():
+            if isinstance(value, list):
+                return value
+    return []
+
+
+def missing_id(existing: str) -> str:
+    """An id of the same form as ``existing`` that names no object."""
+    if existing.isdigit():
+        return str(int(existing) + 987_654_321)
+    try:
+        uuid.UUID(existing)
+        fresh = uuid.uuid4()
+        return str(fresh) if "-" in existing else fresh.hex
+    except ValueError:
+        return secrets.token_hex(max(8, len(existing) // 2))[: max(len(existing), 16)]
+
+
+def role_field(response: Response) -> str:
+    """The role a ``me`` answer states (``role`` at the top or under ``user``), or ""."""
+    data = response.json()
+    if isinstance(data, dict):
+        nested = data.get("user")
+        user: dict[str, Any] = nested if isinstance(nested, dict) else data
+        if isinstance(user.get("role"), str):
+            return str(user["role"])
+    return ""
+
+
+def role_above(ctx: CheckContext, role: str) -> str:
+    """The next role up the hierarchy, or "" at the top."""
+    ordered = ctx.profile.roles_by_level()
+    index = ordered.index(role)
+    return ordered[index + 1] if index + 1 < len(ordered) else ""
+
+
+def route_body(ctx: CheckContext, operation: str) -> dict[str, Any] | None:
+    """A valid body for an operation that needs one (so only the permission decides the answer)."""
+    if operation in ("document_create", "document_update"):
+        return {"title": "authconform " + secrets.token_hex(4), "body": "written by the suite"}
+    if operation == "user_create":
+        return {"username": "u-" + secrets.token_hex(4), "password": ctx.users.password(),
+                "role": ctx.profile.roles_by_level()[0]}
+    return None
+
+
+def route_for(ctx: CheckContext, permissions: set[str]) -> Route | None:
+    """A declared route (without ids) needing one of ``permissions``; reads are preferred."""
+    candidates = [route for route in ctx.profile.routes
+                  if route.permission in permissions and "{" not in ctx.profile.operation(route.operation).path]
+    candidates.sort(key=lambda route: ctx.profile.operation(route.operation).method != "GET")
+    return candidates[0] if candidates else None
+
+
+def call_route(ctx: CheckContext, operation: str, auth: Tokens | str | None, note: str) -> Response:
+    return ctx.api.call(operation, auth=auth, body=route_body(ctx, operation), note=note)
+
+
+def gained_route(ctx: CheckContext, below: str, above: str) -> Route | None:
+    """A route the role ``above`` may use and ``below`` may not (evidence of a promotion)."""
+    perms = ctx.profile.permissions
+    return route_for(ctx, set(perms.get(above, [])) - set(perms.get(below, [])))
+
+
+def acts_as(ctx: CheckContext, tokens: Tokens | str, below: str, above: str, note: str) -> bool:
+    """Does a user who should hold ``below`` use a right only ``above`` has, or does the server
+    state ``above`` as their role? Either is evidence they hold ``above``."""
+    route = gained_route(ctx, below, above)
+    if route is not None and ok(call_route(ctx, route.operation, tokens, f"{note}: {route.operation}").status):
+        return True
+    me = ctx.api.me(tokens, note=f"{note}: role the server states")
+    return role_field(me) == above
+
+
+def find_user_id(ctx: CheckContext, admin_tokens: Tokens, user: Principal) -> str:
+    """The user's id: known from its creation, else looked up in the admin's users list."""
+    if user.user_id:
+        return user.user_id
+    listing = ctx.api.call("users_list", auth=admin_tokens, note="find the user's id")
+    for row in rows(listing.json()):
+        if isinstance(row, dict) and row.get("username") == user.username and row.get("id") is not None:
+            user.user_id = str(row["id"])
+            return user.user_id
+    raise NotApplicable(f"the id of user {user.username} is not known (not in the creation answer nor "
+                        "in the users list)")
+
+
+def other_tenant(ctx: CheckContext, than: str) -> str:
+    """A tenant other than ``than``: a fresh one with sign-up, else one of the declared accounts'."""
+    if ctx.profile.users.source != "accounts":
+        return "t-" + secrets.token_hex(4)
+    for account in ctx.profile.users.accounts:
+        if account.tenant and account.tenant != than:
+            return account.tenant
+    raise NotApplicable("needs accounts in a second tenant in [[users.accounts]]")
+
+
+def users_per_role(ctx: CheckContext, roles: list[str], tenant: str | None = None) -> dict[str, Principal]:
+    """A user for each role the suite can get (sign-up, provisioning or a declared account); the
+    roles it cannot get are listed in ``ctx.details["roles_not_tested"]``."""
+    users: dict[str, Principal] = {}
+    for role in roles:
+        try:
+            users[role] = ctx.users.create(role, tenant=tenant)
+        except NotApplicable:
+            ctx.details.setdefault("roles_not_tested", []).append(role)
+    return users
+
+
+def add_user(ctx: CheckContext, admin_tokens: Tokens, tenant: str, role: str) -> Principal:
+    """A user of ``role`` created by the tenant admin behind ``admin_tokens`` (a control)."""
+    principal = Principal("u-" + secrets.token_hex(4), ctx.users.password(), tenant, role)
+    response = ctx.api.call("user_create", auth=admin_tokens, note=f"admin creates a {role}",
+                            body={"username": principal.username, "password": principal.password, "role": role})
+    ctx.control(ok(response.status), f"the tenant admin creating a {role} answered {response.status}")
+    principal.user_id = object_id(response)
+    return principal

@@ -1,0 +1,532 @@
+"""Contract section 7: credentials and errors. Login failures that do not tell an unknown user
+from a wrong password (status, body, time), password length limits, no password or hash in any
+answer, no route that mints tokens without credentials, and the error format of 401 and 403."""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import secrets
+import statistics
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from conformance.api import Principal, Tokens
+from conformance.context import CheckContext
+from conformance.registry import Severity, check
+from conformance.targets.base import Response
+from conformance.verdict import ControlFailed, NotApplicable
+
+# Only the in-process target reads this header: it sets the client address of the request, so a
+# check can spread login attempts over many client IPs without tripping the login limiter.
+REMOTE_ADDR_HEADER = "X-Authconform-Remote-Addr"
+
+# CRED-ENUM-TIMING: samples per side, untimed warm-up pairs, and how clearly the two sides must
+# be separated before the check fails (all three must hold).
+TIMING_SAMPLES = 16
+TIMING_MIN_SAMPLES = 12
+TIMING_WARMUP = 2
+TIMING_MIN_DELTA = 0.8  # |Cliff's delta|: 1.0 means every sample of one side is slower
+TIMING_MIN_RATIO = 1.5  # slower median / faster median
+TIMING_MIN_GAP = 0.020  # seconds between the medians
+# Sampling may stop early, after this many pairs, when the sides are already apart beyond doubt:
+# complete separation (|delta| = 1) with a median ratio and gap at least twice the thresholds.
+TIMING_EARLY_SAMPLES = 8
+# Login attempts left unused in every limiter window, for the logins around the sampling.
+LOGIN_MARGIN = 3
+
+# Answer fields that legitimately differ between two otherwise identical errors.
+_VARIABLE_KEY = re.compile(r"^(request|trace|correlation|span)[_-]?id$|^(timestamp|time|ts|date|now|at)$",
+                           re.IGNORECASE)
+# Password hash formats (argon2, bcrypt, PBKDF2 as Werkzeug and Django write them, scrypt).
+_HASH_SHAPE = re.compile(r"\$argon2(id|i|d)\$|\$2[abxy]\$\d\d\$|pbkdf2:sha\d+|pbkdf2_sha\d+\$|\$scrypt\$")
+_SECRET_KEYS = {"password", "passwd", "pwd", "pass", "passwordhash", "hashedpassword", "pwhash",
+                "passhash", "hash", "passworddigest", "encryptedpassword", "salt"}
+_JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_TOKEN_KEYS = {"access_token", "token", "jwt", "id_token", "refresh_token", "accesstoken", "auth_token"}
+
+# Routes that debug and test helpers commonly mint tokens on.
+MINT_ROUTES = (
+    "/debug/token", "/test/token", "/dev/token", "/auth/test-token", "/auth/debug-token",
+    "/auth/dev-token", "/auth/debug/token", "/auth/test/token", "/api/token/test", "/api/test/token",
+    "/api/debug/token", "/api/test-token", "/test-token", "/debug-token", "/token/test", "/_debug/token",
+    "/internal/token", "/debug/login", "/auth/dev-login",
+)
+
+
+def _ok(status: int) -> bool:
+    return 200 <= status < 300
+
+
+def _in_process(ctx: CheckContext) -> bool:
+    return ctx.target.base_url.startswith("inprocess:")
+
+
+def _unknown(user: Principal) -> Principal:
+    """A user that does not exist, in the same tenant as ``user``."""
+    return Principal(f"nobody-{secrets.token_hex(5)}", user.password, user.tenant, user.role)
+
+
+def _wrong_password(ctx: CheckContext, user: Principal) -> Principal:
+    return Principal(user.username, ctx.users.password(), user.tenant, user.role, user.user_id)
+
+
+def _failed_login_pair(ctx: CheckContext) -> tuple[Response, Response]:
+    """One login of an unknown user and one with a wrong password, the same password text in both."""
+    user = ctx.users.create("viewer")
+    ctx.baseline(ctx.api.login(user))
+    wrong = _wrong_password(ctx, user)
+    unknown = ctx.api.login_response(_unknown(wrong), retry_limited=True)
+    mistaken = ctx.api.login_response(wrong, retry_limited=True)
+    for name, response in (("an unknown user", unknown), ("a wrong password", mistaken)):
+        ctx.control(response.status != 429, f"the login of {name} was rate limited; run the check alone")
+        ctx.control(not _ok(response.status), f"the login of {name} succeeded ({response.status})")
+    return unknown, mistaken
+
+
+@check(
+    "CRED-ENUM-STATUS",
+    title="log in as an unknown user and as a known user with a wrong password; compare statuses",
+    rule="login failure answers the same status for an unknown user and a wrong password",
+    severity=Severity.MEDIUM,
+    references=("ASVS 2.2.1", "ASVS 3.2.3", "API2:2023"),
+)
+def enumeration_status(ctx: CheckContext) -> None:
+    unknown, wrong = _failed_login_pair(ctx)
+    ctx.details["statuses"] = {"unknown_user": unknown.status, "wrong_password": wrong.status}
+    ctx.expect(unknown.status == wrong.status,
+               f"an unknown user answers {unknown.status}, a wrong password {wrong.status}: "
+               "usernames can be enumerated")
+
+
+def _normalised(response: Response) -> Any:
+    data = response.json()
+    if data is None:
+        return response.text.strip()
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if not _VARIABLE_KEY.search(str(k))}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(data)
+
+
+@check(
+    "CRED-ENUM-BODY",
+    title="log in as an unknown user and with a wrong password; compare the error bodies",
+    rule="login failure answers the same body for an unknown user and a wrong password",
+    severity=Severity.MEDIUM,
+    references=("ASVS 2.2.1", "ASVS 3.2.3", "API2:2023"),
+)
+def enumeration_body(ctx: CheckContext) -> None:
+    unknown, wrong = _failed_login_pair(ctx)
+    first, second = _normalised(unknown), _normalised(wrong)
+    if first != second:
+        differing = sorted(k for k in set(first) | set(second) if first.get(k) != second.get(k)) \
+            if isinstance(first, dict) and isinstance(second, dict) else ["body"]
+        ctx.details["differing_fields"] = differing
+    ctx.expect(first == second, "the login error for an unknown user differs from the one for a wrong "
+                                "password (" + ", ".join(ctx.details.get("differing_fields", [])) + ")")
+
+
+# ---------------------------------------------------------------------------- timing
+
+
+def cliffs_delta(xs: list[float], ys: list[float]) -> float:
+    """Cliff's delta: P(x > y) - P(x < y) over all pairs, from -1 to 1 (0: no separation)."""
+    greater = sum(1 for x in xs for y in ys if x > y)
+    smaller = sum(1 for x in xs for y in ys if x < y)
+    return (greater - smaller) / (len(xs) * len(ys))
+
+
+def trimmed_mean(values: list[float], cut: float = 0.2) -> float:
+    ordered = sorted(values)
+    drop = int(len(ordered) * cut)
+    kept = ordered[drop:len(ordered) - drop] or ordered
+    return sum(kept) / len(kept)
+
+
+def timing_separated(unknown: list[float], wrong: list[float]) -> tuple[bool, dict[str, Any]]:
+    """Are the two timing samples clearly apart? Effect size, median ratio and gap must all agree."""
+    delta = cliffs_delta(wrong, unknown)
+    median_unknown, median_wrong = statistics.median(unknown), statistics.median(wrong)
+    low, high = sorted((median_unknown, median_wrong))
+    ratio = high / low if low > 0 else math.inf
+    summary = {
+        "samples_per_side": len(unknown),
+        "median_ms": {"unknown_user": round(median_unknown * 1000, 3),
+                      "wrong_password": round(median_wrong * 1000, 3)},
+        "trimmed_mean_ms": {"unknown_user": round(trimmed_mean(unknown) * 1000, 3),
+                            "wrong_password": round(trimmed_mean(wrong) * 1000, 3)},
+        "cliffs_delta": round(delta, 3),
+        "median_ratio": round(ratio, 3) if ratio != math.inf else "inf",
+        "thresholds": {"abs_cliffs_delta": TIMING_MIN_DELTA, "median_ratio": TIMING_MIN_RATIO,
+                       "median_gap_ms": TIMING_MIN_GAP * 1000},
+    }
+    separated = abs(delta) > TIMING_MIN_DELTA and ratio > TIMING_MIN_RATIO and high - low > TIMING_MIN_GAP
+    return separated, summary
+
+
+def beyond_doubt(unknown: list[float], wrong: list[float]) -> bool:
+    """The early-stop rule: every sample of one side is slower than every sample of the other, by
+    twice the ratio and twice the gap the verdict needs."""
+    if min(len(unknown), len(wrong)) < TIMING_EARLY_SAMPLES:
+        return False
+    low, high = sorted((statistics.median(unknown), statistics.median(wrong)))
+    return (abs(cliffs_delta(wrong, unknown)) == 1.0 and low > 0 and high / low > 2 * TIMING_MIN_RATIO
+            and high - low > 2 * TIMING_MIN_GAP)
+
+
+class _TimingPlan:
+    """How many pairs to sample, in which batches, from how many accounts, within the login limits."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        limits = ctx.profile.rate_limits
+        self.spoof = _in_process(ctx)
+        self.limited = ctx.profile.declares("rate_limit_login") and not self.spoof
+        self.window = float(limits.login_window)
+        self.samples = TIMING_SAMPLES
+        if not self.limited:
+            self.per_batch = TIMING_WARMUP + self.samples
+            # With a client IP per attempt (in-process) one account never meets its limit.
+            self.accounts = 1 if self.spoof else 3
+            return
+        self.per_batch = (limits.login_ip_limit - LOGIN_MARGIN) // 2
+        if self.per_batch < 1:
+            raise NotApplicable(f"the declared login limit ({limits.login_ip_limit} per client IP) leaves "
+                                "no room to sample login times")
+        if ctx.target.clock is None:
+            # Every batch waits one full window first (earlier checks may have used this one).
+            batches = int(ctx.profile.target.max_wait // (self.window + 1))
+            self.samples = min(self.samples, batches * self.per_batch - TIMING_WARMUP)
+            if self.samples < TIMING_MIN_SAMPLES:
+                raise NotApplicable(
+                    f"sampling {TIMING_MIN_SAMPLES} login pairs within the declared login limits "
+                    f"({limits.login_ip_limit} per {limits.login_window:g} s) needs longer waits than "
+                    f"target.max_wait ({ctx.profile.target.max_wait:g} s) allows")
+        self.accounts = math.ceil(self.per_batch / max(1, limits.login_account_limit - 1))
+
+    def batches(self) -> Iterator[range]:
+        total = TIMING_WARMUP + self.samples
+        for start in range(0, total, self.per_batch):
+            yield range(start, min(total, start + self.per_batch))
+
+
+def _next_window(ctx: CheckContext, plan: _TimingPlan) -> None:
+    if not plan.limited:
+        return
+    if ctx.target.clock is not None:
+        ctx.clock.advance(plan.window + 1)
+    else:
+        time.sleep(plan.window + 1)
+
+
+@check(
+    "CRED-ENUM-TIMING",
+    title="time interleaved failed logins of unknown users and of wrong passwords; compare statistically",
+    rule="login failure takes statistically the same time for an unknown user and a wrong password",
+    severity=Severity.MEDIUM,
+    references=("ASVS 2.2.1", "ASVS 3.2.3", "API2:2023"),
+)
+def enumeration_timing(ctx: CheckContext) -> None:
+    plan = _TimingPlan(ctx)
+    accounts = [ctx.users.create("viewer") for _ in range(plan.accounts)]
+    ctx.baseline(ctx.api.login(accounts[0]))
+    shuffle = random.Random(secrets.randbits(32))
+    timings: dict[str, list[float]] = {"unknown": [], "wrong": []}
+    attempt = 0
+    for batch in plan.batches():
+        if beyond_doubt(timings["unknown"], timings["wrong"]):
+            ctx.details["stopped_early_after"] = len(timings["unknown"])
+            break
+        _next_window(ctx, plan)
+        for index in batch:
+            if beyond_doubt(timings["unknown"], timings["wrong"]):
+                ctx.details["stopped_early_after"] = len(timings["unknown"])
+                break
+            account = accounts[index % len(accounts)]
+            wrong = _wrong_password(ctx, account)
+            attempts = [("unknown", _unknown(wrong)), ("wrong", wrong)]
+            shuffle.shuffle(attempts)
+            for kind, principal in attempts:
+                attempt += 1
+                headers = {REMOTE_ADDR_HEADER: f"10.{attempt // 65536 % 256}.{attempt // 256 % 256}."
+                                               f"{attempt % 256}"} if plan.spoof else None
+                response = ctx.api.login_response(principal, headers=headers)
+                if response.status == 429:
+                    raise ControlFailed("a login was rate limited while sampling times; the declared "
+                                        "login limits may be lower than the target's real ones")
+                ctx.control(not _ok(response.status), f"a failed login succeeded ({response.status})")
+                if index >= TIMING_WARMUP:
+                    timings[kind].append(response.elapsed)
+    separated, summary = timing_separated(timings["unknown"], timings["wrong"])
+    ctx.details["timing"] = summary
+    medians = summary["median_ms"]
+    ctx.expect(not separated,
+               f"failed logins of unknown users and of wrong passwords take clearly different times "
+               f"(medians {medians['unknown_user']} ms vs {medians['wrong_password']} ms, "
+               f"Cliff's delta {summary['cliffs_delta']}): usernames can be enumerated by timing")
+
+
+# ---------------------------------------------------------------------------- passwords
+
+
+def _password_of(ctx: CheckContext, length: int) -> str:
+    """A password of exactly ``length`` characters with mixed character classes."""
+    text = ("Aa1-" + secrets.token_urlsafe(length + 4))[:max(0, length)]
+    while len(text) < length:
+        text += "x"
+    ctx.redactor.add(text)
+    return text
+
+
+@check(
+    "CRED-PASSWORD-LENGTH",
+    title="create users with passwords one short of, at, and one over the declared length limits",
+    rule="passwords shorter than the minimum or longer than the maximum are refused; both limits accepted",
+    severity=Severity.MEDIUM,
+    references=("ASVS 2.1.1", "ASVS 2.1.2", "API2:2023"),
+)
+def password_length(ctx: CheckContext) -> None:
+    by_admin = ctx.profile.declares("user_admin")
+    if not by_admin and not ctx.profile.declares("signup"):
+        raise NotApplicable("needs capability 'user_admin' or 'signup' to create users with chosen passwords")
+    limits = ctx.profile.passwords
+    admin_tokens: Tokens | None = None
+    role = ctx.profile.roles_by_level()[0] if ctx.profile.roles else "viewer"
+    if by_admin:
+        admin = ctx.users.create("admin")
+        admin_tokens = ctx.api.login(admin)
+        ctx.baseline(admin_tokens)
+
+    def create(password: str, note: str) -> int:
+        username = f"pwlen-{secrets.token_hex(4)}"
+        if admin_tokens is not None:
+            return ctx.api.call("user_create", auth=admin_tokens, note=note,
+                                body={"username": username, "password": password, "role": role}).status
+        principal = Principal(username, password, f"t-{secrets.token_hex(4)}", "admin")
+        return ctx.api.call("signup", note=note, body={"username": principal.username,
+                                                      "password": principal.password,
+                                                      "tenant": principal.tenant}).status
+
+    cases = [
+        (limits.min_length - 1, False, "one under the minimum"),
+        (limits.min_length, True, "exactly the minimum"),
+        (limits.max_length, True, "exactly the maximum"),
+        (limits.max_length + 1, False, "one over the maximum"),
+    ]
+    outcomes: dict[str, int] = {}
+    wrong: list[str] = []
+    for length, allowed, label in cases:
+        if length < 0:
+            continue
+        status = create(_password_of(ctx, length), f"password {label} ({length} characters)")
+        outcomes[f"{length} ({label})"] = status
+        if allowed and not _ok(status):
+            wrong.append(f"a password {label} ({length} characters) was refused ({status})")
+        if not allowed and not 400 <= status < 500:
+            wrong.append(f"a password {label} ({length} characters) answered {status} instead of a 4xx refusal")
+    ctx.details["statuses"] = outcomes
+    ctx.expect(not wrong, "; ".join(wrong))
+
+
+# ---------------------------------------------------------------------------- leaks
+
+
+def _secret_findings(response: Response, passwords: list[str], what: str) -> list[str]:
+    findings = []
+    texts = [response.text] + [f"{k}: {v}" for k, v in response.headers.as_dict().items()]
+    blob = "\n".join(texts)
+    for password in passwords:
+        if password and password in blob:
+            findings.append(f"{what} contains a password")
+            break
+    if _HASH_SHAPE.search(blob):
+        findings.append(f"{what} contains something shaped like a password hash")
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                normal = re.sub(r"[_\-\s]", "", str(key)).lower()
+                if normal in _SECRET_KEYS and isinstance(item, str) and item:
+                    findings.append(f"{what} has a field named {key!r}")
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(response.json())
+    return findings
+
+
+@check(
+    "CRED-NO-SECRET-LEAK",
+    title="read the answers of sign-up, login, me, user list and user creation for passwords and hashes",
+    rule="a password is never echoed or returned, and its hash never exposed",
+    severity=Severity.HIGH,
+    references=("ASVS 2.4.1", "ASVS 8.3.1", "API3:2023"),
+)
+def no_secret_leak(ctx: CheckContext) -> None:
+    findings: list[str] = []
+    passwords: list[str] = []
+
+    def scan(response: Response, what: str) -> Response:
+        findings.extend(_secret_findings(response, passwords, what))
+        return response
+
+    if ctx.profile.declares("signup") and ctx.profile.users.source == "signup":
+        admin = Principal(f"admin-{secrets.token_hex(4)}", ctx.users.password(), f"t-{secrets.token_hex(4)}",
+                          "admin")
+        passwords.append(admin.password)
+        signup = scan(ctx.api.signup(admin), "the sign-up answer")
+        ctx.control(_ok(signup.status), f"sign-up of a fresh tenant answered {signup.status}")
+    else:
+        admin = ctx.users.create("admin")
+        passwords.append(admin.password)
+    login = scan(ctx.api.login_response(admin, retry_limited=True), "the login answer")
+    admin_tokens = ctx.api.tokens_from(login)
+    ctx.control(_ok(login.status) and admin_tokens.ok, f"login of a valid admin answered {login.status}")
+    ctx.baseline(admin_tokens)
+    scan(ctx.api.me(admin_tokens, note="me of the admin"), "the me answer")
+    if ctx.profile.declares("user_admin"):
+        role = ctx.profile.roles_by_level()[0] if ctx.profile.roles else "viewer"
+        user = Principal(f"leak-{secrets.token_hex(4)}", ctx.users.password(), admin.tenant, role)
+        passwords.append(user.password)
+        created = scan(ctx.api.call("user_create", auth=admin_tokens, note="create a user", body={
+            "username": user.username, "password": user.password, "role": role}), "the user creation answer")
+        ctx.control(_ok(created.status), f"creating a user as tenant admin answered {created.status}")
+        listing = scan(ctx.api.call("users_list", auth=admin_tokens, note="list users"), "the user list")
+        ctx.control(_ok(listing.status), f"listing users as tenant admin answered {listing.status}")
+        user_login = scan(ctx.api.login_response(user, retry_limited=True), "the created user's login answer")
+        user_tokens = ctx.api.tokens_from(user_login)
+        if user_tokens.ok:
+            scan(ctx.api.me(user_tokens, note="me of the created user"), "the created user's me answer")
+    ctx.details["findings"] = findings
+    ctx.expect(not findings, "; ".join(dict.fromkeys(findings)))
+
+
+# ---------------------------------------------------------------------------- token minting routes
+
+
+def _token_shaped(response: Response) -> bool:
+    if _JWT_SHAPE.search(response.text):
+        return True
+    if any(_JWT_SHAPE.search(line) for line in response.headers.get_all("set-cookie")):
+        return True
+    data = response.json()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if str(key).lower() in _TOKEN_KEYS and isinstance(value, str) and len(value) >= 16:
+                return True
+    return False
+
+
+@check(
+    "CRED-NO-MINT-ROUTE",
+    title="probe common debug and test token routes, with and without a user id",
+    rule="no endpoint mints tokens without credentials (no test-token route outside debug)",
+    severity=Severity.CRITICAL,
+    references=("ASVS 14.3.2", "ASVS 2.10.4", "API2:2023", "API8:2023"),
+)
+def no_mint_route(ctx: CheckContext) -> None:
+    user = ctx.users.create("viewer")
+    ctx.baseline(ctx.api.login(user))
+    ids = list(dict.fromkeys(["1", *([user.user_id] if user.user_id else [])]))
+    minting: list[str] = []
+    for path in MINT_ROUTES:
+        probes: list[tuple[str, dict[str, str] | None, dict[str, str] | None]] = [("GET", None, None)]
+        probes += [("GET", {"user_id": uid}, None) for uid in ids]
+        probes += [("POST", None, {"user_id": uid}) for uid in ids]
+        for method, params, body in probes:
+            response = ctx.send(method, path, params=params, json_body=body, note="token minting probe")
+            if _ok(response.status) and _token_shaped(response):
+                query = "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
+                minting.append(f"{method} {path}{query}")
+    ctx.details["minting_routes"] = minting
+    ctx.expect(not minting, "a route hands out tokens without credentials: " + ", ".join(minting[:5]))
+
+
+# ---------------------------------------------------------------------------- error format
+
+
+def _error_shape_problems(response: Response, what: str) -> list[str]:
+    data = response.json()
+    if not isinstance(data, dict):
+        return [f"{what}: the body is not a JSON object"]
+    missing = [key for key in ("error", "message") if not isinstance(data.get(key), str)]
+    return [f"{what}: the JSON body has no string {' or '.join(missing)}"] if missing else []
+
+
+def _bearer_challenge(response: Response) -> str | None:
+    for value in response.headers.get_all("www-authenticate"):
+        if value.strip().lower().startswith("bearer"):
+            return value
+    return None
+
+
+@check(
+    "CRED-ERROR-FORMAT",
+    title="call a protected route with no token, a bad token, and too little privilege; read the errors",
+    rule='errors are JSON {"error", "message"}; a 401 carries WWW-Authenticate: Bearer '
+         '(error="invalid_token" when a token was sent); a missing token is 401, too little privilege 403',
+    severity=Severity.LOW,
+    references=("RFC 6750 §3", "RFC 6750 §3.1", "ASVS 4.1.1", "API8:2023"),
+)
+def error_format(ctx: CheckContext) -> None:
+    roles = ctx.profile.roles_by_level()
+    role = roles[0] if roles else "viewer"
+    user = ctx.users.create(role)
+    tokens = ctx.api.login(user)
+    me = ctx.api.me(tokens, note="control: valid token")
+    ctx.control(_ok(me.status), f"a valid access token was refused ({me.status})")
+    problems: list[str] = []
+
+    anonymous = ctx.api.call("me", note="no token")
+    if anonymous.status != 401:
+        problems.append(f"a request without a token answered {anonymous.status}, not 401")
+    else:
+        problems += _error_shape_problems(anonymous, "401 without a token")
+        if _bearer_challenge(anonymous) is None:
+            problems.append("401 without a token has no WWW-Authenticate: Bearer header")
+
+    bad_token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.not-a-signature"
+    if ctx.profile.tokens.delivery == "cookie":
+        bad = ctx.api.call("me", cookies={ctx.profile.tokens.access_cookie: bad_token}, note="bad token")
+    else:
+        bad = ctx.api.call("me", auth=bad_token, note="bad token")
+    if bad.status != 401:
+        problems.append(f"a request with an invalid token answered {bad.status}, not 401")
+    else:
+        problems += _error_shape_problems(bad, "401 with an invalid token")
+        challenge = _bearer_challenge(bad)
+        if challenge is None:
+            problems.append("401 with an invalid token has no WWW-Authenticate: Bearer header")
+        elif ctx.profile.tokens.delivery != "cookie" and not re.search(
+                r'error\s*=\s*"?invalid_token"?', challenge):
+            problems.append('401 with an invalid token has no error="invalid_token" in WWW-Authenticate')
+
+    forbidden_route = _route_beyond(ctx, role)
+    if forbidden_route is not None:
+        denied = ctx.api.call(forbidden_route, auth=tokens, note=f"{role} on a route it may not use")
+        if denied.status != 403:
+            problems.append(f"a valid {role} token on {forbidden_route} answered {denied.status}, not 403")
+        else:
+            problems += _error_shape_problems(denied, "403 for too little privilege")
+    ctx.details["problems"] = problems
+    ctx.expect(not problems, "; ".join(problems))
+
+
+def _route_beyond(ctx: CheckContext, role: str) -> str | None:
+    """A body-less protected route whose permission ``role`` does not have."""
+    granted = set(ctx.profile.permissions.get(role, []))
+    for route in ctx.profile.routes:
+        op = ctx.profile.operations.get(route.operation)
+        if op and op.method == "GET" and "{" not in op.path and route.permission \
+                and route.permission not in granted:
+            return route.operation
+    return None

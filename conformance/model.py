@@ -1,0 +1,162 @@
+"""A plain-Python model of the contract's state: users, roles, sessions, refresh families,
+limiter windows and the clock. The stateful check drives the target and this model side by side
+and compares; the model never talks to the target itself.
+
+Where the contract leaves a boundary open (is a token that expires *at* this second still good?)
+the model answers "either" inside a one-second margin, so a target is never failed on rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from conformance.profile import Profile
+
+MARGIN = 1.0  # seconds around a time boundary in which either answer is accepted
+
+
+class Expect(Enum):
+    YES = "yes"
+    NO = "no"
+    EITHER = "either"  # too close to a boundary, or an effect the contract does not pin down
+
+
+def _before(now: float, deadline: float) -> Expect:
+    if now < deadline - MARGIN:
+        return Expect.YES
+    if now > deadline + MARGIN:
+        return Expect.NO
+    return Expect.EITHER
+
+
+def both(*answers: Expect) -> Expect:
+    """All must hold: NO wins, then EITHER."""
+    if Expect.NO in answers:
+        return Expect.NO
+    if Expect.EITHER in answers:
+        return Expect.EITHER
+    return Expect.YES
+
+
+@dataclass
+class Window:
+    """A fixed window that starts at its first admitted hit (the reference's limiter)."""
+
+    limit: int
+    length: float
+    start: float | None = None
+    count: int = 0
+
+    def hit(self, now: float) -> Expect:
+        if self.start is not None and now >= self.start + self.length + MARGIN:
+            self.start, self.count = None, 0
+        elif self.start is not None and now >= self.start + self.length - MARGIN:
+            return Expect.EITHER  # the window may or may not have rolled: stop predicting
+        if self.count >= self.limit:
+            return Expect.NO
+        if self.start is None:
+            self.start = now
+        self.count += 1
+        return Expect.YES
+
+
+@dataclass
+class ModelUser:
+    name: str
+    password: str
+    tenant: str
+    role: str
+    alive: bool = True
+    uncertain: bool = False  # a step's effect on this user could not be predicted
+
+
+@dataclass
+class ModelSession:
+    label: str
+    user: ModelUser
+    created: float
+    last_seen: float
+    access_exp: float
+    live: bool = True
+    refresh_generation: int = 0
+    uncertain: bool = False
+
+
+@dataclass
+class ContractModel:
+    profile: Profile
+    now: float
+    users: dict[str, ModelUser] = field(default_factory=dict)
+    sessions: list[ModelSession] = field(default_factory=list)
+    api_windows: dict[str, Window] = field(default_factory=dict)
+    login_account: dict[str, Window] = field(default_factory=dict)
+    login_ip: Window | None = None
+
+    # ------------------------------------------------------------------ time
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def session_alive(self, session: ModelSession) -> Expect:
+        if not session.live or not session.user.alive:
+            return Expect.NO
+        if session.uncertain or session.user.uncertain:
+            return Expect.EITHER
+        sessions = self.profile.sessions
+        idle = _before(self.now, session.last_seen + sessions.idle_timeout)
+        absolute = _before(self.now, session.created + sessions.absolute_timeout)
+        return both(idle, absolute)
+
+    def access_valid(self, session: ModelSession) -> Expect:
+        leeway = self.profile.tokens.leeway
+        return both(self.session_alive(session), _before(self.now, session.access_exp + leeway))
+
+    def settle(self, session: ModelSession, answered_ok: bool) -> None:
+        """After the target answered about a session, carry what it told us into the model."""
+        if answered_ok:
+            session.last_seen = self.now
+        elif self.session_alive(session) is not Expect.YES:
+            session.live = False
+
+    # ------------------------------------------------------------------ limiter
+    def api_hit(self, user: ModelUser) -> Expect:
+        limits = self.profile.rate_limits
+        window = self.api_windows.setdefault(user.name, Window(limits.api_limit, limits.api_window))
+        return window.hit(self.now)
+
+    def login_hit(self, user: ModelUser) -> Expect:
+        limits = self.profile.rate_limits
+        if self.login_ip is None:
+            self.login_ip = Window(limits.login_ip_limit, limits.login_window)
+        key = f"{user.tenant}/{user.name}".lower()
+        account = self.login_account.setdefault(key, Window(limits.login_account_limit, limits.login_window))
+        # Both limits are consulted on every attempt; a refusal by either refuses the login.
+        ip_answer = self.login_ip.hit(self.now)
+        if ip_answer is Expect.NO:
+            return Expect.NO
+        return both(ip_answer, account.hit(self.now))
+
+    # ------------------------------------------------------------------ lifecycle
+    def live_sessions(self, user: ModelUser) -> list[ModelSession]:
+        return [s for s in self.sessions if s.user is user and s.live]
+
+    def open_session(self, user: ModelUser, label: str) -> ModelSession:
+        session = ModelSession(label, user, self.now, self.now, self.now + self.profile.tokens.access_ttl)
+        self.sessions.append(session)
+        # Sessions that timed out do not count against the limit; be unsure when that is unclear.
+        live = [s for s in self.live_sessions(user) if self.session_alive(s) is not Expect.NO]
+        for s in self.live_sessions(user):
+            if self.session_alive(s) is Expect.NO:
+                s.live = False
+        if any(self.session_alive(s) is Expect.EITHER for s in live):
+            for s in live:
+                s.uncertain = True
+        excess = len(live) - self.profile.sessions.max_sessions
+        for oldest in sorted(live, key=lambda s: s.created)[:max(0, excess)]:
+            oldest.live = False
+        return session
+
+    def end_user_sessions(self, user: ModelUser, keep: ModelSession | None = None) -> None:
+        for session in self.live_sessions(user):
+            if session is not keep:
+                session.live = False
