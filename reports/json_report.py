@@ -1,4 +1,9 @@
-"""report.json: the machine-readable record of one run (schema version in ``schema``)."""
+"""report.json: the machine-readable record of one run (schema version in ``schema``).
+
+The schema is documented field by field in ``docs/report-schema.md``; every other writer (JUnit,
+HTML, Markdown) and every command that reads reports (baseline, diff, replay, compare) works from
+the dictionary ``build`` returns, never from a RunResult, so what a report says is all they know.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,11 @@ from conformance.registry import Check
 from conformance.runner import RunResult
 
 SCHEMA_VERSION = "authconform.report/1"
+SEED_DETAIL = "hypothesis_seed"  # a check's details may carry the seed its hypothesis run used
+
+
+class ReportError(ValueError):
+    """A file given as a report is missing, not JSON, or not an authconform report."""
 
 
 def _git_sha() -> str:
@@ -25,6 +35,16 @@ def _git_sha() -> str:
 
 def _stamp(seconds: float) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
+
+
+def _run_seed(run: RunResult) -> Any:
+    """The run's hypothesis seed: given in the run's metadata, else the first numeric seed a check
+    recorded, else what a check said instead (``"derandomized"``), else None."""
+    if run.meta.get(SEED_DETAIL) is not None:
+        return run.meta[SEED_DETAIL]
+    recorded = [r.details[SEED_DETAIL] for r in run.results if r.details.get(SEED_DETAIL) is not None]
+    numeric = [s for s in recorded if isinstance(s, int)]
+    return (numeric or recorded or [None])[0]
 
 
 def build(run: RunResult) -> dict[str, Any]:
@@ -41,11 +61,16 @@ def build(run: RunResult) -> dict[str, Any]:
         entry = check.describe()
         entry.update(result.to_dict())
         entry.pop("check_id")
+        entry[SEED_DETAIL] = result.details.get(SEED_DETAIL)
         entries.append(entry)
+    meta = {"faults": [], **run.meta}
+    meta[SEED_DETAIL] = _run_seed(run)
     return {
         "schema": SCHEMA_VERSION,
         "run": {
             "target": run.target_name,
+            # In-process there is no URL: reproducers then ask for one (BASE_URL).
+            "base_url": "" if run.target_name.startswith("reference (in-process)") else run.profile.target.base_url,
             "profile": run.profile.source,
             "profile_name": run.profile.name,
             "profile_hash": run.profile.fingerprint(),
@@ -54,7 +79,7 @@ def build(run: RunResult) -> dict[str, Any]:
             "started": _stamp(run.started),
             "finished": _stamp(run.finished),
             "duration": round(run.finished - run.started, 3),
-            **run.meta,
+            **meta,
         },
         "summary": run.counts(),
         "checks": entries,
@@ -62,7 +87,32 @@ def build(run: RunResult) -> dict[str, Any]:
 
 
 def write(run: RunResult, directory: Path) -> Path:
+    return write_report(build(run), directory)
+
+
+def write_report(report: dict[str, Any], directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "report.json"
-    path.write_text(json.dumps(build(run), indent=2) + "\n")
+    path.write_text(json.dumps(report, indent=2) + "\n")
     return path
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """Read a report.json, refusing files that are not one (or of a schema this version cannot read)."""
+    path = Path(path)
+    try:
+        report = json.loads(path.read_text())
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read it ({exc.strerror}); give the path of a report.json") from None
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}: not JSON (line {exc.lineno}); give the path of a report.json") from None
+    schema = report.get("schema") if isinstance(report, dict) else None
+    if schema != SCHEMA_VERSION:
+        raise ReportError(f"{path}: schema {schema!r} is not {SCHEMA_VERSION!r}; "
+                          "write the report again with this version of authconform")
+    return report
+
+
+def is_in_process(report: dict[str, Any]) -> bool:
+    """Whether the report's target was the bundled reference run in-process."""
+    return str(report["run"]["target"]).startswith("reference (in-process)")

@@ -1,4 +1,8 @@
-"""A Markdown summary sized for a CI job summary or a pull-request comment."""
+"""A Markdown summary sized for a CI job summary or a pull-request comment.
+
+Kept short on purpose (GitHub caps a comment at 65,536 characters): counts, the gate, at most
+``MAX_ROWS`` failures with their rule and a shortened reason; report.html has the rest.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,15 @@ from pathlib import Path
 from typing import Any
 
 _ICON = {"pass": "✅", "fail": "❌", "error": "⚠️", "non-strict": "🟡", "not-applicable": "➖"}
+MAX_ROWS = 40
+MAX_REASON = 240
+
+
+def _cell(text: str, limit: int = MAX_REASON) -> str:
+    text = " ".join(str(text).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.replace("|", "\\|")
 
 
 def render(report: dict[str, Any]) -> str:
@@ -13,19 +26,35 @@ def render(report: dict[str, Any]) -> str:
     lines = [
         f"## authconform: {run['target']}",
         "",
-        " · ".join(f"{_ICON[k]} {k}: {v}" for k, v in summary.items()),
+        " · ".join(f"{_ICON.get(k, '')} {k}: {v}" for k, v in summary.items()),
         "",
     ]
+    gate = report.get("gate")
+    if gate is not None:
+        verdict = "passes" if gate["passed"] else "fails"
+        lines.append(f"**Baseline gate {verdict}** (`{gate['baseline']}`): "
+                     f"{len(gate['expected_failures'])} expected failure(s), "
+                     f"{len(gate['unexpected_failures'])} not in the baseline, {len(gate['stale'])} stale entr"
+                     f"{'y' if len(gate['stale']) == 1 else 'ies'}.")
+        for stale in gate["stale"]:
+            lines.append(f"- stale: `{stale['check']}`: {_cell(stale['why'])}")
+        lines.append("")
     bad = [c for c in report["checks"] if c["verdict"] in ("fail", "error", "non-strict")]
     if bad:
         lines += ["| check | verdict | rule | reason |", "|---|---|---|---|"]
-        for entry in bad:
-            reason = entry["reason"].replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| `{entry['id']}` | {_ICON[entry['verdict']]} {entry['verdict']} | "
-                         f"{entry['rule']} | {reason} |")
+        for entry in bad[:MAX_ROWS]:
+            mark = " (baselined)" if entry.get("baseline") else ""
+            lines.append(f"| `{entry['id']}` | {_ICON[entry['verdict']]} {entry['verdict']}{mark} | "
+                         f"{_cell(entry['rule'])} | {_cell(entry['reason'])} |")
+        if len(bad) > MAX_ROWS:
+            lines.append(f"\n… and {len(bad) - MAX_ROWS} more: see report.html.")
     else:
         lines.append("No check failed.")
-    lines += ["", f"Profile `{run['profile_name']}` ({run['profile_hash']}), {run['duration']} s."]
+    seed = run.get("hypothesis_seed")
+    tail = f"Profile `{run['profile_name']}` ({run['profile_hash']}), {run['duration']} s"
+    tail += f", hypothesis seed `{seed}`." if seed is not None else "."
+    lines += ["", tail,
+              "Details, evidence and curl reproducers: report.html; machine-readable: report.json, junit.xml."]
     return "\n".join(lines) + "\n"
 
 
