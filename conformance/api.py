@@ -178,7 +178,13 @@ class Api:
     def pass_login_window(self) -> bool:
         """Let one login-limiter window pass: the clock when it is controllable, else a real wait
         bounded by target.max_wait. False when the wait would be longer than that."""
-        seconds = self.profile.rate_limits.login_window + 1
+        return self._pass(self.profile.rate_limits.login_window + 1)
+
+    def pass_api_window(self) -> bool:
+        """The same for the per-user API limiter (a set-up step that one user repeats many times)."""
+        return self.profile.declares("rate_limit_api") and self._pass(self.profile.rate_limits.api_window + 1)
+
+    def _pass(self, seconds: float) -> bool:
         clock = self.ctx.target.clock
         if clock is not None:
             clock.advance(seconds)

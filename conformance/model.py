@@ -13,7 +13,8 @@ from enum import Enum
 
 from conformance.profile import Profile
 
-MARGIN = 1.0  # seconds around a time boundary in which either answer is accepted
+MARGIN = 1.0  # seconds around a time boundary in which either answer is accepted (frozen clock)
+REAL_TIME_MARGIN = 2.0  # the same over HTTP, where the model's clock is real time read between requests
 
 
 class Expect(Enum):
@@ -22,10 +23,10 @@ class Expect(Enum):
     EITHER = "either"  # too close to a boundary, or an effect the contract does not pin down
 
 
-def _before(now: float, deadline: float) -> Expect:
-    if now < deadline - MARGIN:
+def _before(now: float, deadline: float, margin: float = MARGIN) -> Expect:
+    if now < deadline - margin:
         return Expect.YES
-    if now > deadline + MARGIN:
+    if now > deadline + margin:
         return Expect.NO
     return Expect.EITHER
 
@@ -47,11 +48,12 @@ class Window:
     length: float
     start: float | None = None
     count: int = 0
+    margin: float = MARGIN
 
     def hit(self, now: float) -> Expect:
-        if self.start is not None and now >= self.start + self.length + MARGIN:
+        if self.start is not None and now >= self.start + self.length + self.margin:
             self.start, self.count = None, 0
-        elif self.start is not None and now >= self.start + self.length - MARGIN:
+        elif self.start is not None and now >= self.start + self.length - self.margin:
             return Expect.EITHER  # the window may or may not have rolled: stop predicting
         if self.count >= self.limit:
             return Expect.NO
@@ -87,6 +89,7 @@ class ModelSession:
 class ContractModel:
     profile: Profile
     now: float
+    margin: float = MARGIN
     users: dict[str, ModelUser] = field(default_factory=dict)
     sessions: list[ModelSession] = field(default_factory=list)
     api_windows: dict[str, Window] = field(default_factory=dict)
@@ -103,13 +106,13 @@ class ContractModel:
         if session.uncertain or session.user.uncertain:
             return Expect.EITHER
         sessions = self.profile.sessions
-        idle = _before(self.now, session.last_seen + sessions.idle_timeout)
-        absolute = _before(self.now, session.created + sessions.absolute_timeout)
+        idle = _before(self.now, session.last_seen + sessions.idle_timeout, self.margin)
+        absolute = _before(self.now, session.created + sessions.absolute_timeout, self.margin)
         return both(idle, absolute)
 
     def access_valid(self, session: ModelSession) -> Expect:
         leeway = self.profile.tokens.leeway
-        return both(self.session_alive(session), _before(self.now, session.access_exp + leeway))
+        return both(self.session_alive(session), _before(self.now, session.access_exp + leeway, self.margin))
 
     def settle(self, session: ModelSession, answered_ok: bool) -> None:
         """After the target answered about a session, carry what it told us into the model."""
@@ -121,15 +124,17 @@ class ContractModel:
     # ------------------------------------------------------------------ limiter
     def api_hit(self, user: ModelUser) -> Expect:
         limits = self.profile.rate_limits
-        window = self.api_windows.setdefault(user.name, Window(limits.api_limit, limits.api_window))
+        window = self.api_windows.setdefault(user.name, Window(limits.api_limit, limits.api_window,
+                                                                          margin=self.margin))
         return window.hit(self.now)
 
     def login_hit(self, user: ModelUser) -> Expect:
         limits = self.profile.rate_limits
         if self.login_ip is None:
-            self.login_ip = Window(limits.login_ip_limit, limits.login_window)
+            self.login_ip = Window(limits.login_ip_limit, limits.login_window, margin=self.margin)
         key = f"{user.tenant}/{user.name}".lower()
-        account = self.login_account.setdefault(key, Window(limits.login_account_limit, limits.login_window))
+        account = self.login_account.setdefault(key, Window(limits.login_account_limit, limits.login_window,
+                                                                margin=self.margin))
         # Both limits are consulted on every attempt; a refusal by either refuses the login.
         ip_answer = self.login_ip.hit(self.now)
         if ip_answer is Expect.NO:

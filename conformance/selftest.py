@@ -8,6 +8,7 @@ an artefact of the configuration. The result is the kill matrix: faults x checks
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -71,16 +72,21 @@ def execute(task: Task) -> Outcome:
     from conformance.profile import load
     from conformance.runner import run_check
 
+    # Each check starts a fresh reference, which warns that faults are on: known here, so quiet.
+    logging.getLogger("reference_impl").setLevel(logging.ERROR)
     started = time.perf_counter()
     faults = frozenset({task.fault}) if task.fault else frozenset()
     config = reference_config(faults, **dict(task.config))
     source = in_process_source(load(), config)
     verdicts, reasons = {}, {}
-    for check_id in task.check_ids:
-        check = registry.get(check_id)
-        result = run_check(check, source(check))
-        verdicts[check_id] = str(result.verdict)
-        reasons[check_id] = result.reason
+    try:
+        for check_id in task.check_ids:
+            check = registry.get(check_id)
+            result = run_check(check, source(check))
+            verdicts[check_id] = str(result.verdict)
+            reasons[check_id] = result.reason
+    finally:
+        source.close()
     return Outcome(task.fault, dict(task.config), verdicts, reasons, time.perf_counter() - started)
 
 

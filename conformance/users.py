@@ -62,8 +62,11 @@ class Users:
         if role == "admin" and tenant is None:
             return admin
         principal = Principal(_name(f"{role}-"), self.password(), admin.tenant, role)
-        response = self.ctx.api.call("user_create", auth=admin_tokens, body={
-            "username": principal.username, "password": principal.password, "role": role})
+        body = {"username": principal.username, "password": principal.password, "role": role}
+        response = self.ctx.api.call("user_create", auth=admin_tokens, body=body)
+        if response.status == 429 and self.ctx.api.pass_api_window():
+            # The admin is this check's own set-up account; its per-user budget is not under test.
+            response = self.ctx.api.call("user_create", auth=admin_tokens, body=body)
         self.ctx.control(200 <= response.status < 300,
                          f"creating a {role} as tenant admin answered {response.status}")
         principal.user_id = _user_id(response)

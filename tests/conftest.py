@@ -1,11 +1,16 @@
-"""Shared fixtures about the reference implementation's infrastructure: a real redis-server."""
+"""Shared fixtures about the reference implementation's infrastructure: a real redis-server, and
+the reference served by gunicorn."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +43,28 @@ def redis_server() -> Iterator[str]:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         executor.stop()
+
+
+SERVE_TIMEOUT = 30
+
+
+@contextmanager
+def served_reference(workdir: Path, settings: dict[str, str], workers: int = 3) -> Iterator[str]:
+    """The reference under gunicorn on a free loopback port (fast hashing, SQLite in ``workdir``,
+    ``settings`` as AUTHCONF_* variables); yields its base URL once /healthz answers."""
+    from mirakuru import HTTPExecutor
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "AUTHCONF_HASH_PRESET": "fast",
+           "AUTHCONF_DATABASE_URL": f"sqlite:///{workdir / 'reference.sqlite3'}", **settings}
+    command = [sys.executable, "-m", "reference_impl", "serve", "--workers", str(workers),
+               "--bind", f"127.0.0.1:{port}"]
+    with (workdir / "server.log").open("wb") as log:
+        executor = HTTPExecutor(command, url=f"{base}/healthz", method="GET", timeout=SERVE_TIMEOUT,
+                                envvars=env, cwd=str(workdir), stdout=log, stderr=subprocess.STDOUT)
+        executor.start()
+        try:
+            yield base
+        finally:
+            executor.stop()

@@ -10,9 +10,12 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import requests.adapters
 
 from conformance.targets.base import MAX_BODY_BYTES, Headers, Response
 from conformance.verdict import TargetUnreachable
+
+POOL_SIZE = 64  # connections kept per host; above the largest burst a check sends
 
 
 class HttpTarget:
@@ -28,6 +31,10 @@ class HttpTarget:
         self._session = requests.Session()
         self._session.trust_env = False  # no proxies or netrc credentials from the environment
         self._session.verify = verify
+        # Concurrency checks send bursts from threads: keep their connections instead of warning.
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
 
     def url_for(self, path: str) -> str:
         url = urljoin(self.base_url + "/", path.lstrip("/"))

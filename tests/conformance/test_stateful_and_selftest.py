@@ -1,0 +1,68 @@
+"""The model-based stateful check on the clean reference and on the faults that name it, and the
+``authconform selftest`` command end to end on a few faults."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance import profile, registry
+from conformance.deployments import in_process_source, reference_config
+from conformance.runner import run_check
+from conformance.verdict import Result, Verdict
+from reference_impl.faults import CATALOG
+
+STATEFUL = "PROP-STATEFUL-MODEL"
+STATEFUL_FAULTS = [fault.name for fault in CATALOG if STATEFUL in fault.caught_by]
+AUTHCONFORM = str(Path(sys.executable).with_name("authconform"))
+
+
+def run_stateful(faults: frozenset[str] = frozenset()) -> Result:
+    check = registry.get(STATEFUL)
+    source = in_process_source(profile.load(), reference_config(faults))
+    try:
+        return run_check(check, source(check))
+    finally:
+        source.close()  # type: ignore[attr-defined]
+
+
+def test_the_stateful_model_passes_on_the_clean_reference() -> None:
+    result = run_stateful()
+    assert result.verdict is Verdict.PASS, result.reason
+    assert result.details["stateful_examples"] >= 10
+    assert "hypothesis_seed" in result.details
+
+
+def test_at_least_three_stateful_faults_name_the_model() -> None:
+    assert len(STATEFUL_FAULTS) >= 3
+
+
+@pytest.mark.parametrize("fault", STATEFUL_FAULTS)
+def test_the_stateful_model_catches_its_fault_with_a_short_readable_sequence(fault: str) -> None:
+    result = run_stateful(frozenset({fault}))
+    assert result.verdict is Verdict.FAIL, f"{fault}: {result.verdict} {result.reason}"
+    steps = result.details["stateful_steps"]
+    assert 2 <= len(steps) <= 20, steps  # shrunk, not the raw random run
+    assert "shortest sequence found: 1. " in result.reason
+    assert all(isinstance(step, str) and step and "Traceback" not in step for step in steps)
+    # The records behind the steps are what a saved scenario replays.
+    assert result.details["stateful_records"][0]["op"] == "sign_up"
+
+
+def test_selftest_prints_the_kill_matrix_and_writes_it_as_json(tmp_path: Path) -> None:
+    faults = ["accept-alg-none", "evict-newest", "limiter-off-by-one"]
+    done = subprocess.run([AUTHCONFORM, "selftest", "--workers", "1", "--report-dir", str(tmp_path),
+                           *[arg for name in faults for arg in ("--fault", name)]],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"kill rate 100% \(3/3\), 0 clean failures", done.stdout), done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+    matrix = json.loads((tmp_path / "selftest.json").read_text())
+    assert matrix["faults"] == matrix["killed"] == len(faults) and matrix["clean_failures"] == []
+    assert {row["fault"] for row in matrix["matrix"]} == set(faults)
+    assert all(row["killed"] for row in matrix["matrix"])
