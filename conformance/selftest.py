@@ -86,7 +86,7 @@ def execute(task: Task) -> Outcome:
             verdicts[check_id] = str(result.verdict)
             reasons[check_id] = result.reason
     finally:
-        source.close()
+        source.close()  # type: ignore[attr-defined]
     return Outcome(task.fault, dict(task.config), verdicts, reasons, time.perf_counter() - started)
 
 
