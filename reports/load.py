@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from conformance.load.settings import processes_text
 from reports.html import esc, page
 
 COLOURS = {"2xx": "#1a7f37", "401": "#bf8700", "429": "#0969da", "5xx": "#cf222e", "other": "#8c959f"}
@@ -256,8 +257,7 @@ def section(figures: dict[str, Any] | None) -> str:
         f'<h2 id="load">Load: {esc(figures.get("scenario", ""))}</h2>'
         f'<p>{esc(figures.get("description", ""))}. {figures.get("users")} users (spawn rate '
         f'{figures.get("spawn_rate")}/s), {figures.get("run_time_s")} s, '
-        + (f"{figures.get('workers')} locust worker processes" if figures.get("workers") else "one locust process")
-        + (f" + {figures.get('remote_workers')} remote" if figures.get("remote_workers") else "")
+        + esc(processes_text(int(figures.get("workers") or 0), int(figures.get("remote_workers") or 0)))
         + f"{served_text}.</p>"
         + _threshold_rows(figures)
         + f'<div class="cards"><div class="card">requests<b>{figures.get("requests", 0)}</b></div>'

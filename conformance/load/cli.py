@@ -10,6 +10,7 @@ from conformance import exitcodes
 from conformance.load.settings import SCENARIOS
 
 DEFAULT_REPORT_DIR = "authconform-load"
+LOCUST_MASTER_PORT = 5557  # locust's own default, which workers on other machines assume
 
 
 def add_parser(commands: Any) -> None:
@@ -34,6 +35,9 @@ def add_parser(commands: Any) -> None:
                       help="also wait for N workers started on other machines (see docs/load.md)")
     load.add_argument("--master-bind", default="127.0.0.1", metavar="ADDRESS",
                       help="address the locust master listens on for --remote-workers (default 127.0.0.1)")
+    load.add_argument("--master-port", type=int, metavar="PORT",
+                      help=f"port of the locust master (default {LOCUST_MASTER_PORT} with --remote-workers, else a "
+                           "free one)")
     load.add_argument("--fault", action="append", default=[],
                       help="served reference only: switch on a fault from the catalog (e.g. limiter-per-process)")
     load.add_argument("--reference-workers", type=int, default=4, metavar="N",

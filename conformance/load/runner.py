@@ -14,6 +14,7 @@ not ended well after that.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from typing import IO, Any
 from conformance import exitcodes
 from conformance.load import figures as figures_mod
 from conformance.load.samples import Sample
-from conformance.load.settings import LoadSettings, LoadUsageError, check_target, resolve
+from conformance.load.settings import LoadSettings, LoadUsageError, check_target, processes_text, resolve
 from conformance.profile import Profile, ProfileError, load, parse_override
 from conformance.verdict import TargetUnreachable
 
@@ -100,14 +101,13 @@ def served_reference(profile: Profile, faults: frozenset[str], directory: Path,
 
 # ---------------------------------------------------------------------------- locust
 
-def locust_commands(settings: LoadSettings, base: str, profile_path: str | None, overrides: dict[str, Any],
-                    directory: Path, *, master_port: int, remote_workers: int, master_bind: str
-                    ) -> tuple[list[str], list[list[str]]]:
-    """The master (or only) locust command, and one command per local worker."""
+def locust_commands(settings: LoadSettings, base: str, directory: Path, *, master_port: int, remote_workers: int,
+                    master_bind: str) -> tuple[list[str], list[list[str]]]:
+    """The master (or only) locust command, and one command per local worker. The profile goes in the
+    environment (``locust_environment``), never on a command line other users of the machine can read."""
     locust = [sys.executable, "-m", "locust", "-f", str(settings.locustfile), "--loglevel", "WARNING"]
-    custom = ["--authconform-profile", profile_path or "", "--authconform-set", json.dumps(overrides)]
     expected = settings.workers + remote_workers
-    main = [*locust, *custom, "--headless", "--users", str(settings.users), "--spawn-rate", f"{settings.spawn_rate:g}",
+    main = [*locust, "--headless", "--users", str(settings.users), "--spawn-rate", f"{settings.spawn_rate:g}",
             "--host", base, "--csv", str(directory / figures_mod.LOCUST_PREFIX), "--csv-full-history",
             "--only-summary", "--stop-timeout", "0", "--exit-code-on-error", "0",
             "--authconform-out", str(directory), "--authconform-processes", str(max(1, expected))]
@@ -119,6 +119,12 @@ def locust_commands(settings: LoadSettings, base: str, profile_path: str | None,
              "--authconform-run-time", str(settings.run_time)]
     worker = [*locust, "--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port)]
     return main, [list(worker) for _ in range(settings.workers)]
+
+
+def locust_environment(profile_path: str | None, overrides: dict[str, Any]) -> dict[str, str]:
+    """The profile a locust process reads (scenarios/load/support.py): the file and the overrides."""
+    return {**os.environ, "AUTHCONF_PROFILE": profile_path or "",
+            "AUTHCONF_PROFILE_OVERRIDES": json.dumps(overrides)}
 
 
 def _stop_all(processes: list[subprocess.Popen[Any]]) -> None:
@@ -163,12 +169,14 @@ class ProgressLine:
 
 
 def run_locust(settings: LoadSettings, base: str, profile_path: str | None, overrides: dict[str, Any],
-               directory: Path, *, remote_workers: int = 0, master_bind: str = "127.0.0.1") -> Outcome:
+               directory: Path, *, remote_workers: int = 0, master_bind: str = "127.0.0.1",
+               master_port: int | None = None) -> Outcome:
     from conformance.served import free_port
 
     (directory / SAMPLES_FILE).unlink(missing_ok=True)
-    main, workers = locust_commands(settings, base, profile_path, overrides, directory,
-                                    master_port=free_port(), remote_workers=remote_workers, master_bind=master_bind)
+    main, workers = locust_commands(settings, base, directory, master_port=master_port or free_port(),
+                                    remote_workers=remote_workers, master_bind=master_bind)
+    env = locust_environment(profile_path, overrides)
     ramp_up = settings.users / settings.spawn_rate
     wait_for_workers = EXPECT_WORKERS_WAIT if remote_workers else 0
     deadline = time.monotonic() + settings.run_time + ramp_up + wait_for_workers + GRACE
@@ -177,12 +185,12 @@ def run_locust(settings: LoadSettings, base: str, profile_path: str | None, over
     started = time.time()
     with ExitStack() as stack:
         master_log = stack.enter_context((directory / "locust-master.log").open("w"))
-        master = subprocess.Popen(main, stdout=subprocess.PIPE, stderr=master_log, text=True, bufsize=1)
+        master = subprocess.Popen(main, stdout=subprocess.PIPE, stderr=master_log, text=True, bufsize=1, env=env)
         processes.append(master)
         stack.callback(_stop_all, processes)
         for index, command in enumerate(workers):
             log = stack.enter_context((directory / f"locust-worker-{index + 1}.log").open("w"))
-            processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
+            processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env))
         lines: queue.Queue[str | None] = queue.Queue()
         assert master.stdout is not None
         threading.Thread(target=_pump, args=(master.stdout, lines), daemon=True).start()
@@ -237,6 +245,7 @@ class LoadRunError(RuntimeError):
 
 def command(args: Any) -> int:
     """``authconform load`` (options parsed by conformance/cli.py)."""
+    from conformance.load.cli import LOCUST_MASTER_PORT
     from reference_impl.faults import parse_fault_list
 
     overrides = dict(parse_override(item) for item in args.overrides)
@@ -253,6 +262,12 @@ def command(args: Any) -> int:
     faults = parse_fault_list(",".join(args.fault))
     if faults and not serve:
         raise LoadUsageError("--fault switches faults on in the served reference; drop --target/--profile")
+    master_port = args.master_port if args.master_port is not None else (LOCUST_MASTER_PORT if remote else None)
+    if master_port is not None and not 0 < master_port < 65536:
+        raise LoadUsageError(f"--master-port {master_port} is not a port; give 1-65535")
+    if remote and serve:
+        raise LoadUsageError("--remote-workers need a target they can reach: the served reference listens on "
+                             "loopback only; pass --profile with the target's base_url")
     if args.reference_workers < 1:
         raise LoadUsageError(f"--reference-workers {args.reference_workers}: the served reference needs at least 1")
     directory = Path(args.report_dir) / settings.scenario
@@ -277,11 +292,9 @@ def command(args: Any) -> int:
         overrides["target.base_url"] = base
         effective = load(args.profile, overrides=overrides)
         print(f"authconform load: {settings.scenario} against {target_name}: {settings.users} users, "
-              f"{settings.run_time} s, " + (f"{settings.workers} worker processes" if settings.workers else
-                                            "one locust process") + (f" + {remote} remote" if remote else ""),
-              flush=True)
+              f"{settings.run_time} s, {processes_text(settings.workers, remote)}", flush=True)
         outcome = run_locust(settings, base, args.profile, overrides, directory, remote_workers=remote,
-                             master_bind=args.master_bind)
+                             master_bind=args.master_bind, master_port=master_port)
     if not any(s.status for s in outcome.samples):
         raise TargetUnreachable(f"no request of the run was answered by {base}" + _notes_text(outcome.notes))
     figures = figures_mod.build(outcome.samples, effective, directory, started=outcome.started,

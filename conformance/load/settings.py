@@ -147,12 +147,21 @@ def check_target(url: str, declared: str) -> None:
 
 def profile_from_options(path: str, overrides_json: str) -> Profile:
     """The profile a locust process runs with: the file (empty: the bundled one) and the JSON object of
-    overrides that ``authconform load`` passes (``--authconform-profile``, ``--authconform-set``)."""
+    overrides that ``authconform load`` passes (``--authconform-profile``, ``--authconform-overrides``)."""
     try:
         overrides = json.loads(overrides_json or "{}")
     except json.JSONDecodeError as exc:
-        raise ProfileError("--authconform-set", "", f"not JSON ({exc.msg})",
+        raise ProfileError("--authconform-overrides", "", f"not JSON ({exc.msg})",
                            'write a JSON object like {"rate_limits.api_limit": 20}') from None
     if not isinstance(overrides, dict):
-        raise ProfileError("--authconform-set", "", "not a JSON object", 'write {"field": value, ...}')
+        raise ProfileError("--authconform-overrides", "", "not a JSON object", 'write {"field": value, ...}')
     return load(path or None, overrides=overrides)
+
+
+def processes_text(workers: int, remote: int) -> str:
+    """How the load is generated, in words."""
+    if not workers and not remote:
+        return "one locust process"
+    parts = [f"{workers} local"] if workers else []
+    parts += [f"{remote} remote"] if remote else []
+    return "a locust master with " + " + ".join(parts) + " worker processes"

@@ -79,7 +79,7 @@ def _options(parser: Any, **_kwargs: Any) -> None:
     options = parser.add_argument_group("authconform")
     options.add_argument("--authconform-profile", default="", env_var="AUTHCONF_PROFILE",
                        help="profile TOML of the target (default: the bundled reference profile)")
-    options.add_argument("--authconform-set", default="{}", env_var="AUTHCONF_PROFILE_SET",
+    options.add_argument("--authconform-overrides", default="{}", env_var="AUTHCONF_PROFILE_OVERRIDES",
                        help="JSON object of profile overrides, e.g. {\"rate_limits.api_limit\": 20}")
     options.add_argument("--authconform-out", default="", help="directory for samples.json (master or local)")
     options.add_argument("--authconform-processes", type=int, default=1,
@@ -95,7 +95,7 @@ def _option(environment: Environment, name: str, default: Any) -> Any:
 
 def read_profile(environment: Environment) -> Profile:
     return profile_from_options(_option(environment, "authconform_profile", ""),
-                                _option(environment, "authconform_set", "{}"))
+                                _option(environment, "authconform_overrides", "{}"))
 
 
 # ---------------------------------------------------------------------------- the run of one process
@@ -107,7 +107,7 @@ class RunState:
     profile: Profile
     out: str
     budget: int  # requests this process may send
-    label: str  # this process, for keys that would otherwise be shared by every process of a host
+    label: str  # this host: without a client address of their own, its users share the host's limits
     sent: int = 0
     pending: list[list[Any]] = field(default_factory=list)  # worker: rows not yet sent to the master
     rows: list[list[Any]] = field(default_factory=list)  # master or local: every row of the run
@@ -174,7 +174,7 @@ def _on_test_start(environment: Environment, **_kwargs: Any) -> None:
             gevent.spawn(environment.runner.quit)
         return
     processes = max(1, int(_option(environment, "authconform_processes", 1)))
-    label = f"{socket.gethostname()}/{id(environment):x}"
+    label = socket.gethostname()  # the processes of one host share its address as the target sees it
     state = RunState(profile=profile, out=_option(environment, "authconform_out", ""),
                      budget=math.ceil(profile.load.max_requests / processes), label=label)
     _STATE[id(environment)] = state

@@ -38,6 +38,8 @@ def test_an_unknown_profile_name_lists_the_load_profiles(capsys: pytest.CaptureF
     (["--fault", "no-such-fault"], "no-such-fault"),
     (["--target", "http://127.0.0.1:9", "--fault", "limiter-per-process"], "--fault"),
     (["--master-bind", "0.0.0.0"], "--remote-workers"),
+    (["--remote-workers", "2"], "--remote-workers"),
+    (["--master-port", "70000"], "--master-port"),
 ])
 def test_bad_options_are_named(capsys: pytest.CaptureFixture[str], argv: list[str], named: str) -> None:
     assert named in _refused(capsys, "rate_limit_probe", *argv)
@@ -102,7 +104,7 @@ def test_the_locustfiles_read_the_same_profile(tmp_path: Path) -> None:
     path.write_text("[rate_limits]\napi_limit = 7\n[load]\nusers_per_account = 2\n")
     profile = profile_from_options(str(path), json.dumps({"rate_limits.api_window": 5}))
     assert (profile.rate_limits.api_limit, profile.rate_limits.api_window, profile.load.users_per_account) == (7, 5, 2)
-    with pytest.raises(ProfileError, match="--authconform-set"):
+    with pytest.raises(ProfileError, match="--authconform-overrides"):
         profile_from_options("", "[1, 2]")
 
 
