@@ -117,6 +117,7 @@ class RunState:
     seen_workers: set[str] = field(default_factory=set)
     final_workers: set[str] = field(default_factory=set)
     stopped: bool = False
+    budget_spent: bool = False
     started: float = field(default_factory=time.time)
     next_user: int = 0
     next_address: int = 0
@@ -313,7 +314,10 @@ class LoadContext:
         user = self.user
         state = user.state
         if state.sent >= state.budget:
-            _spent(user.environment)
+            if not state.budget_spent:
+                state.budget_spent = True
+                state.notes[f"this process sent its share ({state.budget}) of load.max_requests and stopped"] += 1
+                _spent(user.environment)
             raise StopUser()
         state.sent += 1
         request_headers = dict(headers or {})
