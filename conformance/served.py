@@ -9,11 +9,13 @@ ready when ``/healthz`` answers. Both stop when their ``with`` block ends.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,7 +70,7 @@ def reference_environment(settings: Mapping[str, str], directory: Path) -> dict[
     hash preset, then ``settings`` over them."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("AUTHCONF_")}
     env.update({"AUTHCONF_SECRET_KEY": secrets.token_urlsafe(48),
-                "AUTHCONF_DATABASE_URL": f"sqlite:///{directory / 'reference.sqlite3'}",
+                "AUTHCONF_DATABASE_URL": f"sqlite:///{directory.resolve() / 'reference.sqlite3'}",
                 "AUTHCONF_HASH_PRESET": "fast"})
     env.update(settings)
     return env
@@ -81,6 +83,7 @@ def reference_server(settings: Mapping[str, str], directory: Path, *, workers: i
     ``settings`` are ``AUTHCONF_*`` variables (see docs/design.md); the server's output goes to
     ``directory/reference.log``.
     """
+    directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = reference_environment(settings, directory)
@@ -92,20 +95,37 @@ def reference_server(settings: Mapping[str, str], directory: Path, *, workers: i
             env=env, cwd=directory, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://{LOOPBACK}:{port}"
         try:
-            target = HttpTarget(base, connect_timeout=1.0, read_timeout=5.0)
-            try:
-                wait_until_ready(target, "/healthz", READY_TIMEOUT)
-            except TargetUnreachable:
-                code = process.poll()
-                tail = log_path.read_text(errors="replace")[-1500:].strip()
-                state = f"exited with {code}" if code is not None else f"did not answer within {READY_TIMEOUT:g} s"
-                raise ServeError(f"the reference server {state}: {tail or 'no output'} "
-                                 f"(log: {log_path})") from None
-            finally:
-                target.close()
+            _wait_for_server(process, base, log_path)
             yield base
         finally:
             stop(process)
+
+
+def _wait_for_server(process: subprocess.Popen[Any], base: str, log_path: Path) -> None:
+    """Until /healthz answers; a server that exits or stays silent is a ServeError saying why."""
+    target = HttpTarget(base, connect_timeout=1.0, read_timeout=5.0)
+    deadline = time.monotonic() + READY_TIMEOUT
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                wait_until_ready(target, "/healthz", 0)
+                return
+            except TargetUnreachable:
+                time.sleep(0.2)
+    finally:
+        target.close()
+    code = process.poll()
+    state = f"exited with {code}" if code is not None else f"did not answer within {READY_TIMEOUT:g} s"
+    raise ServeError(f"the reference server {state}: {_last_error(log_path)} (its log: {log_path})")
+
+
+def _last_error(log_path: Path) -> str:
+    """The line of the server's log that says what went wrong (not the traceback before it)."""
+    lines = [line.strip() for line in log_path.read_text(errors="replace").splitlines() if line.strip()]
+    for line in reversed(lines):
+        if re.match(r"^[\w.]+(Error|Exception)\b|^reference_impl serve:", line):
+            return line[:400]
+    return lines[-1][:400] if lines else "no output"
 
 
 def stop(process: subprocess.Popen[Any]) -> None:
