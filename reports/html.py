@@ -379,15 +379,6 @@ def selftest_section(summary: dict[str, Any] | None) -> str:
                if summary.get("checks_without_fault") else ""))
 
 
-def load_section(figures: dict[str, Any] | None) -> str:
-    """The load run's section: empty without figures. Issue 7 replaces the generic table with charts."""
-    if not figures:
-        return ""
-    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(json.dumps(v) if isinstance(v, dict | list) else v)}</td></tr>"
-                   for k, v in figures.items())
-    return f'<h2 id="load">Load</h2><table>{rows}</table>'
-
-
 def _load_charts(figures: dict[str, Any] | None) -> str:
     from reports.load import section  # imported late: reports.load builds on this module
 
