@@ -108,8 +108,8 @@ def latency_timeline(history_csv: Path, start: float) -> dict[str, list[float]]:
             continue
         stamp, p50, p95, p99 = (_number(row.get(k, "")) for k in ("Timestamp", "50%", "95%", "99%"))
         answered = _number(row.get("Total Request Count", ""))
-        if stamp is None or p50 is None or p95 is None or p99 is None or not answered:
-            continue  # locust writes rows before the first answer: no percentile yet
+        if stamp is None or p50 is None or p95 is None or p99 is None or not answered or not p99:
+            continue  # locust writes rows before its first percentiles: nothing to draw yet
         out["t"].append(round(stamp - start, 1))
         out["users"].append(_number(row.get("User Count", "")) or 0)
         out["p50_ms"].append(p50)
