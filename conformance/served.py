@@ -116,14 +116,18 @@ def _wait_for_server(process: subprocess.Popen[Any], base: str, log_path: Path) 
         target.close()
     code = process.poll()
     state = f"exited with {code}" if code is not None else f"did not answer within {READY_TIMEOUT:g} s"
-    raise ServeError(f"the reference server {state}: {_last_error(log_path)} (its log: {log_path})")
+    raise ServeError(f"the reference server {state}: {last_error_line(log_path)} (its log: {log_path})")
 
 
-def _last_error(log_path: Path) -> str:
-    """The line of the server's log that says what went wrong (not the traceback before it)."""
-    lines = [line.strip() for line in log_path.read_text(errors="replace").splitlines() if line.strip()]
+def last_error_line(log_path: Path) -> str:
+    """The line of a log that says what went wrong (not the traceback before it)."""
+    try:
+        text = log_path.read_text(errors="replace")
+    except OSError:
+        return "no output"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     for line in reversed(lines):
-        if re.match(r"^[\w.]+(Error|Exception)\b|^reference_impl serve:", line):
+        if re.match(r"^[\w.]+(Error|Exception)\b|^reference_impl serve:|^authconform load:", line):
             return line[:400]
     return lines[-1][:400] if lines else "no output"
 

@@ -171,7 +171,7 @@ class ProgressLine:
 def run_locust(settings: LoadSettings, base: str, profile_path: str | None, overrides: dict[str, Any],
                directory: Path, *, remote_workers: int = 0, master_bind: str = "127.0.0.1",
                master_port: int | None = None) -> Outcome:
-    from conformance.served import free_port
+    from conformance.served import free_port, last_error_line
 
     (directory / SAMPLES_FILE).unlink(missing_ok=True)
     main, workers = locust_commands(settings, base, directory, master_port=master_port or free_port(),
@@ -223,9 +223,9 @@ def run_locust(settings: LoadSettings, base: str, profile_path: str | None, over
                            f"stopped. See {directory / 'locust-master.log'}")
     path = directory / SAMPLES_FILE
     if not path.is_file():
-        tail = (directory / "locust-master.log").read_text(errors="replace")[-1500:].strip()
-        raise LoadRunError(f"locust ended without its samples ({tail or 'no output'}); "
-                           f"see {directory / 'locust-master.log'}")
+        master_log_path = directory / "locust-master.log"
+        raise LoadRunError(f"locust ended without its samples: {last_error_line(master_log_path)} "
+                           f"(its log: {master_log_path})")
     data = json.loads(path.read_text())
     samples = [Sample.from_row(row) for row in data.get("rows", [])]
     return Outcome(samples, dict(data.get("notes", {})), started, finished,
@@ -293,6 +293,9 @@ def command(args: Any) -> int:
         effective = load(args.profile, overrides=overrides)
         print(f"authconform load: {settings.scenario} against {target_name}: {settings.users} users, "
               f"{settings.run_time} s, {processes_text(settings.workers, remote)}", flush=True)
+        if remote:
+            print(f"authconform load: the locust master waits up to {EXPECT_WORKERS_WAIT} s for {remote} remote "
+                  f"worker(s) on {args.master_bind}:{master_port}", flush=True)
         outcome = run_locust(settings, base, args.profile, overrides, directory, remote_workers=remote,
                              master_bind=args.master_bind, master_port=master_port)
     if not any(s.status for s in outcome.samples):
