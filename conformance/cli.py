@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     from scenarios.cli import add_parser as add_scenario_parser
 
     add_scenario_parser(commands)
+    from conformance.load.cli import add_parser as add_load_parser
+
+    add_load_parser(commands)
     return parser
 
 
@@ -300,10 +303,16 @@ def _scenario_main(args: argparse.Namespace) -> int:
     return scenario_main(args)
 
 
+def _load_main(args: argparse.Namespace) -> int:
+    from conformance.load.cli import main as load_main
+
+    return load_main(args)
+
+
 COMMANDS = {"run": cmd_run, "checks": cmd_checks, "faults": cmd_faults, "selftest": cmd_selftest,
             "baseline": _report_command("cmd_baseline_write"), "diff": _report_command("cmd_diff"),
             "replay": _report_command("cmd_replay"), "compare": _report_command("cmd_compare"),
-            "scenario": _scenario_main}
+            "scenario": _scenario_main, "load": _load_main}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -28,6 +28,11 @@ def reference_config(faults: frozenset[str] = frozenset(), **overrides: Any) -> 
 
 def profile_for_reference(base: Profile, config: Any) -> Profile:
     """The bundled profile, with every declared number taken from the reference's configuration."""
+    return base.with_overrides(reference_overrides(base, config))
+
+
+def reference_overrides(base: Profile, config: Any) -> dict[str, Any]:
+    """The profile fields (dotted) that describe the reference running with ``config``."""
     capabilities = list(base.capabilities)
     overrides: dict[str, Any] = {
         "tokens.algorithm": config.jwt_algorithm,
@@ -53,7 +58,7 @@ def profile_for_reference(base: Profile, config: Any) -> Profile:
     if not config.allow_signup:
         capabilities = [c for c in capabilities if c != "signup"]
     overrides["capabilities"] = capabilities
-    return base.with_overrides(overrides)
+    return overrides
 
 
 def in_process_source(base: Profile, config: Any) -> DeploymentSource:

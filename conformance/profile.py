@@ -153,6 +153,26 @@ class Route:
 
 
 @dataclass(frozen=True)
+class LoadSection:
+    users: int = doc("simulated users of `authconform load` (--users overrides)", default=20)
+    spawn_rate: float = doc("users started per second (--spawn-rate overrides)", default=10.0)
+    run_time: int = doc("seconds of load, after which the run stops by itself (--run-time overrides)", default=20)
+    workers: int = doc("locust worker processes; 0 runs one local process (--workers overrides)", default=0)
+    max_run_time: int = doc("longest run the profile allows (s); a longer --run-time is refused", default=600)
+    max_requests: int = doc("requests after which the load stops by itself, whatever the run time", default=200000)
+    users_per_account: int = doc("simulated users sharing one account (and one client address): concurrency "
+                                 "on one limiter key, one token, one refresh family", default=4)
+    wrong_password_ratio: float = doc("login_storm: share of logins with a wrong password", default=0.3)
+    unknown_user_ratio: float = doc("login_storm: share of logins naming an unknown user", default=0.2)
+    route: str = doc("operation the probes hammer (rate_limit_probe, revocation_race)", default="me")
+    max_over_admission: int = doc("threshold: requests admitted that the contract says must be refused (over "
+                                  "a rate limit, with a revoked token, with a reused refresh token)", default=0)
+    max_error_ratio: float = doc("threshold: share of requests with an unexpected outcome", default=0.01)
+    max_p95_ms: float = doc("threshold: 95th percentile response time over all requests (ms)", default=2000.0)
+    max_5xx: int = doc("threshold: answers with a 5xx status", default=0)
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str = doc("a name for reports", default="reference")
     source: str = doc("where the profile came from (set by the loader)", default="")
@@ -170,6 +190,7 @@ class Profile:
     routes: list[Route] = doc("protected routes and the permission each needs", default_factory=list)
     users: UsersSection = field(default_factory=UsersSection)
     signing: SigningSection = field(default_factory=SigningSection)
+    load: LoadSection = field(default_factory=LoadSection)
 
     def declares(self, capability: str) -> bool:
         return capability in self.capabilities

@@ -379,17 +379,14 @@ def selftest_section(summary: dict[str, Any] | None) -> str:
                if summary.get("checks_without_fault") else ""))
 
 
-def load_section(figures: dict[str, Any] | None) -> str:
-    """The load run's section: empty without figures. Issue 7 replaces the generic table with charts."""
-    if not figures:
-        return ""
-    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(json.dumps(v) if isinstance(v, dict | list) else v)}</td></tr>"
-                   for k, v in figures.items())
-    return f'<h2 id="load">Load</h2><table>{rows}</table>'
+def _load_charts(figures: dict[str, Any] | None) -> str:
+    from reports.load import section  # imported late: reports.load builds on this module
+
+    return section(figures)
 
 
-# Issue 7 may point this at its own renderer (same signature) to draw the load charts.
-LOAD_RENDERER: Callable[[dict[str, Any] | None], str] = load_section
+# The load figures of `authconform load`, drawn with their charts (reports/load.py).
+LOAD_RENDERER: Callable[[dict[str, Any] | None], str] = _load_charts
 
 
 def _all_checks_section(report: dict[str, Any]) -> str:

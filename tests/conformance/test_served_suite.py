@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import served_reference
 
+from conformance.served import reference_server
 from reference_impl.faults import BY_NAME
 
 pytestmark = pytest.mark.served
@@ -91,7 +91,7 @@ def _serve_and_run(redis_server: str, workdir: Path, faults: list[str],
                               "--tenant", "operations", "--role", "superadmin", "--password-env", "SUPER_PW"],
                              env=env, cwd=workdir, capture_output=True, text=True, timeout=60)
     assert created.returncode == 0, created.stderr
-    with served_reference(workdir, settings) as base:
+    with reference_server(settings, workdir, workers=3) as base:
         profile = workdir / "served.toml"
         profile.write_text(PROFILE.format(base=base))
         report_dir = workdir / "report"

@@ -3,73 +3,34 @@ limiter hold across workers."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
+
+from conformance.served import ServeError, reference_server
 
 pytestmark = pytest.mark.served
 
 WORKERS = 3
 API_LIMIT = 10
-READY_TIMEOUT = 30.0
 PASSWORD = "correct-horse-battery"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def served(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    workdir: Path = tmp_path_factory.mktemp("served")
-    env = {**os.environ,
-           "AUTHCONF_SECRET_KEY": secrets.token_urlsafe(48),
-           "AUTHCONF_STORE": "redis",
-           "AUTHCONF_REDIS_URL": redis_server,
-           "AUTHCONF_DATABASE_URL": f"sqlite:///{workdir / 'reference.sqlite3'}",
-           "AUTHCONF_HASH_PRESET": "fast",
-           "AUTHCONF_API_RATE_LIMIT": str(API_LIMIT),
-           "AUTHCONF_LOGIN_LIMIT_IP": "1000",
-           "AUTHCONF_JWT_ALGORITHM": "ES256"}  # a generated key: the workers must share it
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reference_impl", "serve", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"],
-        env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + READY_TIMEOUT
+    settings = {"AUTHCONF_STORE": "redis",
+                "AUTHCONF_REDIS_URL": redis_server,
+                "AUTHCONF_API_RATE_LIMIT": str(API_LIMIT),
+                "AUTHCONF_LOGIN_LIMIT_IP": "1000",
+                "AUTHCONF_JWT_ALGORITHM": "ES256"}  # a generated key: the workers must share it
     try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited ({process.returncode}): {process.stderr.read().decode()[-2000:]}")
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer /healthz within {READY_TIMEOUT:g} s")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+        with reference_server(settings, tmp_path_factory.mktemp("served"), workers=WORKERS) as base:
+            yield base
+    except ServeError as exc:
+        pytest.fail(str(exc))
 
 
 def _login(base: str) -> dict[str, str]:
