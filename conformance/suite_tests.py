@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,13 +16,17 @@ from conformance.verdict import TargetUnreachable
 
 
 @pytest.fixture(scope="session")
-def authconform_source(pytestconfig: pytest.Config) -> Any:
+def authconform_source(pytestconfig: pytest.Config) -> Iterator[Any]:
     try:
-        return suite_source(pytestconfig)
+        source = suite_source(pytestconfig)
     except ProfileError as exc:
         pytest.exit(f"profile error: {exc}", returncode=2)
     except TargetUnreachable as exc:
         pytest.exit(f"target unreachable: {exc}", returncode=3)
+    yield source
+    close = getattr(source, "close", None)
+    if close is not None:  # the in-process reference's last frozen clock must not outlive the session
+        close()
 
 
 @pytest.mark.parametrize(
