@@ -10,7 +10,7 @@ import secrets
 import time
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky, FlakyStrategyDefinition
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
@@ -26,6 +26,7 @@ DEFAULT_SEED = 2
 EXAMPLES = {"ci": 30, "thorough": 300}
 # Over HTTP every login may wait out a real login window: fewer, equally long sequences.
 HTTP_EXAMPLES = {"ci": 6, "thorough": 100}
+NO_SHRINK_VARIABLE = "AUTHCONF_STATEFUL_NO_SHRINK"
 
 
 class Mismatch(AssertionError):
@@ -388,6 +389,9 @@ def stateful_model(ctx: CheckContext) -> None:
         suppress_health_check=list(HealthCheck),
         database=None,
         print_blob=False,
+        # The self-test only needs to know that a fault is caught; shrinking is for people.
+        phases=tuple(Phase) if os.environ.get(NO_SHRINK_VARIABLE) != "1"
+        else tuple(p for p in Phase if p is not Phase.shrink),
     )
     # Hypothesis draws its seed from the global random generator: fix it, so a run is repeatable
     # (AUTHCONF_HYPOTHESIS_SEED picks another), then give the generator back its own state.
