@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     from scenarios.cli import add_parser as add_scenario_parser
 
     add_scenario_parser(commands)
+    from conformance.wizard import add_parser as add_init_parser
+
+    add_init_parser(commands)
     return parser
 
 
@@ -294,6 +297,12 @@ def _report_command(name: str) -> Any:
     return command
 
 
+def _init_main(args: argparse.Namespace) -> int:
+    from conformance.wizard import cmd_init
+
+    return cmd_init(args)
+
+
 def _scenario_main(args: argparse.Namespace) -> int:
     from scenarios.cli import main as scenario_main
 
@@ -303,7 +312,7 @@ def _scenario_main(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "checks": cmd_checks, "faults": cmd_faults, "selftest": cmd_selftest,
             "baseline": _report_command("cmd_baseline_write"), "diff": _report_command("cmd_diff"),
             "replay": _report_command("cmd_replay"), "compare": _report_command("cmd_compare"),
-            "scenario": _scenario_main}
+            "scenario": _scenario_main, "init": _init_main}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -14,21 +14,16 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from example_targets import PROFILES, Served
+from example_targets import PROFILES, Served, free_port, serve_process
 
 HERE = Path(__file__).parent
-READY_TIMEOUT = 30.0
 # Cheap password hashing: the suite logs in a few hundred times per run.
 TEST_HASH_ITERATIONS = "20000"
 # notes hashes with this Werkzeug method: slow enough that a login for an unknown user (which
@@ -38,43 +33,6 @@ NOTES_HASH = "pbkdf2:sha256:150000"
 # and hashing cheap enough that 40 failed logins fit in one window on a busy machine.
 SHOP_HASH_ITERATIONS = "5000"
 SHOP_LIMITS = {"SHOP_LOGIN_LIMIT_ACCOUNT": "10", "SHOP_LOGIN_LIMIT_IP": "40", "SHOP_LOGIN_WINDOW": "3"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _serve(name: str, command: list[str], env: dict[str, str], workdir: Path, ready_path: str,
-           port: int) -> Iterator[Path]:
-    """Start ``command``, wait until it answers HTTP on ``port``, stop it afterwards."""
-    log_path = workdir / f"{name}.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(command, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}{ready_path}"
-    deadline = time.monotonic() + READY_TIMEOUT
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"{name} exited ({process.returncode}):\n{log_path.read_text()[-3000:]}")
-            try:
-                requests.get(url, timeout=1)
-                break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"{name} did not answer within {READY_TIMEOUT:g} s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
@@ -94,7 +52,7 @@ def notes_target(redis_server: str, tmp_path_factory: pytest.TempPathFactory) ->
     command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
                "--chdir", str(HERE / "notes_api"), "app:create_app()"]
     url = f"http://127.0.0.1:{port}"
-    for log in _serve("notes", command, env, workdir, "/api/me", port):
+    for log in serve_process("notes", command, env, workdir, "/api/me", port):
         yield Served("notes", url, PROFILES / "notes-api.toml",
                      {"NOTES_URL": url, "NOTES_JWT_SECRET": secret}, log)
 
@@ -122,7 +80,7 @@ def shop_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     for n, account in enumerate(accounts, 1):
         profile_env[f"SHOP_USER{n}"] = account["username"]
         profile_env[f"SHOP_PASSWORD{n}"] = account["password"]
-    for log in _serve("shop", command, env, workdir, "/health", port):
+    for log in serve_process("shop", command, env, workdir, "/health", port):
         yield Served("shop", url, PROFILES / "shop-api.toml", profile_env, log)
 
 
@@ -133,5 +91,5 @@ def portal_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     env = _clean_env(PORTAL_SECRET=secrets.token_urlsafe(48), PORTAL_PBKDF2_ITERATIONS=TEST_HASH_ITERATIONS)
     command = [sys.executable, str(HERE / "portal" / "app.py"), "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    for log in _serve("portal", command, env, workdir, "/", port):
+    for log in serve_process("portal", command, env, workdir, "/", port):
         yield Served("portal", url, PROFILES / "portal.toml", {"PORTAL_URL": url}, log)

@@ -4,13 +4,22 @@ suite against it the way a user would, with its profile."""
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
+import requests
 
 from conformance import registry
 from conformance.deployments import http_source
 from conformance.profile import load
 from conformance.runner import RunResult, run
+
+READY_TIMEOUT = 30.0
 
 REPO = Path(__file__).resolve().parent.parent.parent
 PROFILES = REPO / "examples" / "profiles"
@@ -27,6 +36,43 @@ class Served:
     def env(self) -> dict[str, str]:
         return {**os.environ, **self.environ}
 
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_process(name: str, command: list[str], env: dict[str, str], workdir: Path, ready_path: str,
+           port: int) -> Iterator[Path]:
+    """Start ``command``, wait until it answers HTTP on ``port``, stop it afterwards."""
+    log_path = workdir / f"{name}.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(command, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}{ready_path}"
+    deadline = time.monotonic() + READY_TIMEOUT
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited ({process.returncode}):\n{log_path.read_text()[-3000:]}")
+            try:
+                requests.get(url, timeout=1)
+                break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} did not answer within {READY_TIMEOUT:g} s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.1)
+        yield log_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
 
 
 def run_suite(profile_path: Path | str, environ: dict[str, str], **overrides: object) -> RunResult:

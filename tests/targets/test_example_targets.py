@@ -28,82 +28,15 @@ import json
 
 import pytest
 from example_targets import Served, run_suite, verdicts
+from pinned import EXPECTED, expected_verdicts
 
 from conformance import registry
 
 pytestmark = pytest.mark.served
 
-ROLE_CHECKS = {"ROLE-CLAIM-TAMPER", "ROLE-DEMOTION-IMMEDIATE", "ROLE-MANAGE-USERS-ONLY", "ROLE-MATRIX",
-               "ROLE-NO-CROSS-TENANT", "ROLE-NO-GRANT-ABOVE", "ROLE-NO-SELF-CHANGE", "ROLE-ONE-LEVEL",
-               "ROLE-UNKNOWN-REJECTED"}
-TENANT_CHECKS = {"TEN-CROSS-TENANT-404", "TEN-HEADER-SPOOF", "TEN-LIST-FILTER", "TEN-OBJECT-ACCESS",
-                 "TEN-PARAM-SPOOF", "TEN-SUPERADMIN-CONFINED"}
-# Abilities only the in-process reference has (workers, restart, store control, a clock).
-IN_PROCESS_ONLY = {"REV-SHARED-STORE", "REV-STORE-DOWN-FAILS-CLOSED", "SES-ABSOLUTE-TIMEOUT", "RL-ACROSS-WORKERS"}
-API_LIMIT_CHECKS = {"RL-API-EXACT", "RL-CONCURRENCY", "RL-HEADERS", "RL-WINDOW-RESET"}
-LOGIN_LIMIT_CHECKS = {"RL-LOGIN-ACCOUNT", "RL-LOGIN-IP", "RL-XFF-SPOOF"}
-COOKIE_CHECKS = {"COOK-CSRF", "COOK-FLAGS", "COOK-LOGOUT-CLEARS", "COOK-REFRESH-PATH"}
-MINTING_CHECKS = {"TOK-AUD-WRONG", "TOK-CLAIMS-MISSING", "TOK-CRIT-UNKNOWN", "TOK-IAT-FUTURE", "TOK-ISS-WRONG",
-                  "TOK-NBF-FUTURE"}
-SESSION_TIMEOUTS = {"SES-EVICT-OLDEST", "SES-IDLE-TIMEOUT"}
-
-TOKEN_PASSES = {"TOK-ACCESS-TTL", "TOK-ALG-NONE", "TOK-CLAIMS-TAMPERED", "TOK-ECDSA-PSYCHIC", "TOK-HDR-JKU",
-                "TOK-HDR-JWK", "TOK-HDR-X5U", "TOK-KID-INJECTION", "TOK-QUERY-STRING", "TOK-SECRET-BLANK",
-                "TOK-SIG-BROKEN", "TOK-SIG-NULL", "TOK-TYPE-ACCESS-AS-REFRESH", "TOK-TYPE-REFRESH-AS-ACCESS"}
-ALWAYS_PASS = {"CRED-ENUM-BODY", "CRED-ENUM-STATUS", "CRED-NO-MINT-ROUTE", "CRED-NO-SECRET-LEAK",
-               "PROP-MALFORMED-AUTH-HEADER", "PROP-MALFORMED-TOKEN"}
-
-EXPECTED: dict[str, dict[str, set[str]]] = {
-    "notes": {
-        "pass": TOKEN_PASSES | ALWAYS_PASS | {
-            "TOK-CRIT-UNKNOWN", "TOK-EXP-EXPIRED", "TOK-EXP-LEEWAY", "TOK-IAT-FUTURE", "TOK-NBF-FUTURE",
-            "TOK-SECRET-WEAK", "REV-DELETED-USER", "REV-LOGOUT-ACCESS"},
-        "fail": {"TOK-AUD-WRONG", "TOK-CLAIMS-MISSING", "TOK-ISS-WRONG", "REV-LOGOUT-REFRESH", "REV-LOGOUT-SESSION",
-                 "REV-PASSWORD-CHANGE", "REV-REFRESH-ROTATES", "CRED-ENUM-TIMING", "CRED-ERROR-FORMAT",
-                 "CRED-PASSWORD-LENGTH", "PROP-MALFORMED-BODY"},
-        "error": {"REV-REFRESH-REUSE-FAMILY", "REV-REFRESH-REUSE-REJECTED"},
-        "not-applicable": ROLE_CHECKS | TENANT_CHECKS | IN_PROCESS_ONLY | API_LIMIT_CHECKS | LOGIN_LIMIT_CHECKS
-        | COOKIE_CHECKS | SESSION_TIMEOUTS | {
-            "TOK-ALG-KEY-CONFUSION", "REV-LOGOUT-ALL", "SES-DELETE", "SES-FIXATION", "SES-ID-FRESH", "SES-LIST",
-            "PROP-STATEFUL-MODEL"},
-    },
-    "shop": {
-        "pass": TOKEN_PASSES | ALWAYS_PASS | MINTING_CHECKS | {
-            "TOK-ALG-KEY-CONFUSION", "TOK-EXP-EXPIRED", "TOK-EXP-LEEWAY", "REV-LOGOUT-ACCESS", "REV-LOGOUT-REFRESH",
-            "REV-LOGOUT-SESSION", "REV-REFRESH-REUSE-FAMILY", "REV-REFRESH-REUSE-REJECTED", "REV-REFRESH-ROTATES",
-            "SES-FIXATION", "SES-ID-FRESH", "RL-LOGIN-ACCOUNT", "RL-LOGIN-IP", "CRED-ENUM-TIMING",
-            "PROP-MALFORMED-BODY"},
-        "fail": {"RL-XFF-SPOOF", "CRED-ERROR-FORMAT"},
-        "error": set(),
-        "not-applicable": ROLE_CHECKS | TENANT_CHECKS | IN_PROCESS_ONLY | API_LIMIT_CHECKS | COOKIE_CHECKS
-        | SESSION_TIMEOUTS | {
-            "TOK-SECRET-WEAK", "REV-DELETED-USER", "REV-LOGOUT-ALL", "REV-PASSWORD-CHANGE", "SES-DELETE",
-            "SES-LIST", "CRED-PASSWORD-LENGTH", "PROP-STATEFUL-MODEL"},
-    },
-    "portal": {
-        "pass": TOKEN_PASSES | ALWAYS_PASS | {
-            "TOK-SECRET-WEAK", "REV-LOGOUT-ACCESS", "REV-LOGOUT-ALL", "REV-LOGOUT-REFRESH", "REV-LOGOUT-SESSION",
-            "REV-REFRESH-REUSE-REJECTED", "REV-REFRESH-ROTATES", "SES-DELETE", "SES-FIXATION", "SES-ID-FRESH",
-            "SES-LIST", "CRED-ENUM-TIMING", "CRED-PASSWORD-LENGTH", "COOK-CSRF", "COOK-REFRESH-PATH",
-            "PROP-MALFORMED-BODY"},
-        "fail": {"REV-REFRESH-REUSE-FAMILY", "CRED-ERROR-FORMAT", "COOK-FLAGS", "COOK-LOGOUT-CLEARS"},
-        "error": set(),
-        "not-applicable": ROLE_CHECKS | TENANT_CHECKS | IN_PROCESS_ONLY | API_LIMIT_CHECKS | LOGIN_LIMIT_CHECKS
-        | MINTING_CHECKS | SESSION_TIMEOUTS | {
-            "TOK-ALG-KEY-CONFUSION", "TOK-EXP-EXPIRED", "TOK-EXP-LEEWAY", "REV-DELETED-USER", "REV-PASSWORD-CHANGE",
-            "PROP-STATEFUL-MODEL"},
-    },
-}
-
 # Secrets each target's profile reads: none may appear in any result (reason, evidence, details).
 SECRET_VARIABLES = {"notes": ("NOTES_JWT_SECRET",), "shop": ("SHOP_CLIENT_SECRET", "SHOP_PASSWORD1", "SHOP_PASSWORD2"),
                     "portal": ()}
-
-
-def expected_verdicts(name: str) -> dict[str, str]:
-    expected = {check_id: verdict for verdict, ids in EXPECTED[name].items() for check_id in ids}
-    assert sum(len(ids) for ids in EXPECTED[name].values()) == len(expected), f"{name}: a check is in two sets"
-    return expected
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
