@@ -162,16 +162,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _dry_run(checks: list[Check], profile: Any, source: Any, unmet_needs: Any) -> int:
+    from conformance.profile_docs import capability_summary
     from conformance.runner import Deployment
 
+    print(f"profile {profile.source}: capabilities by contract section")
+    print(capability_summary(profile))
+    print()
+    runs = 0
     for check in checks:
         if source is not None:
             deployment = source(check)
         else:
             deployment = Deployment(cast("Target", _NoTarget()), profile, None)
         missing = unmet_needs(check, deployment)
+        runs += not missing
         state = "run" if not missing else "not applicable: needs " + "; ".join(missing)
         print(f"{check.id:32} {state}")
+    print(f"{runs} of {len(checks)} checks would run; {len(checks) - runs} are not applicable (never a pass)")
     return exitcodes.OK
 
 

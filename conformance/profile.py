@@ -119,7 +119,8 @@ class TokensSection:
     refresh_scheme: str = doc("scheme before the refresh token in refresh_header (empty: bare token)",
                               default="")
     access_cookie: str = doc("cookie holding the access token (cookie delivery)", default="access_token")
-    refresh_cookie: str = doc("cookie holding the refresh token (cookie delivery)", default="refresh_token")
+    refresh_cookie: str = doc('cookie holding the refresh token (cookie delivery, or refresh_in = "cookie")',
+                              default="refresh_token")
     csrf_cookie: str = doc("cookie holding the CSRF token (cookie delivery)", default="csrf_token")
     csrf_header: str = doc("header that must echo the CSRF cookie", default="X-CSRF-Token")
     algorithm: str = doc("the one signing algorithm the target accepts", default="HS256")
@@ -236,7 +237,7 @@ class Profile:
 
     name: str = doc("a name for reports", default="reference")
     source: str = doc("where the profile came from (set by the loader)", default="")
-    capabilities: list[str] = doc("capabilities the target declares (see CAPABILITIES)",
+    capabilities: list[str] = doc("capabilities the target declares (see Capabilities by contract section)",
                                   default_factory=list)
     target: TargetSection = field(default_factory=TargetSection)
     tokens: TokensSection = field(default_factory=TokensSection)
@@ -302,9 +303,9 @@ def load(path: str | os.PathLike[str] | None = None, *, overrides: dict[str, Any
         if user.pop("inherit", True) is False:
             data = {}
         data = _merge(data, user)
-    data = _expand(data, environ, source, "")
-    for dotted, value in (overrides or {}).items():
+    for dotted, value in (overrides or {}).items():  # before expansion: an overridden ${VAR} need not be set
         _set_dotted(data, dotted, value, source="command line")
+    data = _expand(data, environ, source, "")
     return build(data, source)
 
 

@@ -291,3 +291,10 @@ def _variables(text: str) -> set[str]:
     import re
 
     return set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", text))
+
+
+def test_an_overridden_field_needs_no_environment_variable(tmp_path: Path) -> None:
+    path = tmp_path / "target.toml"
+    path.write_text('[target]\nbase_url = "${SERVICE_URL}"\n')
+    loaded = profile.load(path, environ={}, overrides={"target.base_url": "http://127.0.0.1:8080"})
+    assert loaded.target.base_url == "http://127.0.0.1:8080"
