@@ -152,8 +152,11 @@ def _public_jwk(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, kid: str) -
     return jwk
 
 
+@functools.cache
 def _attacker_certificate() -> bytes:
-    """A self-signed certificate for the attacker's RSA key, PEM encoded."""
+    """A self-signed certificate for the attacker's RSA key, PEM encoded. Built once per process:
+    cryptography caches the datetime type on first use, and an in-process run may have made that
+    use under freezegun (a FakeDatetime), which a later real datetime would then not match."""
     key = _attacker_rsa()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "authconform attacker")])
     start = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
