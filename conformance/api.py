@@ -60,7 +60,7 @@ def json_path(data: Any, path: str) -> Any:
     return data
 
 
-def _basic(client_id: str, secret: str) -> str:
+def basic_credentials(client_id: str, secret: str) -> str:
     """The credentials of an HTTP Basic header (RFC 6749 §2.3.1 form-encodes both parts first)."""
     raw = f"{quote_plus(client_id)}:{quote_plus(secret)}"
     return base64.b64encode(raw.encode()).decode()
@@ -72,7 +72,7 @@ class Api:
         self.profile = ctx.profile
         client = self.profile.client
         if client.secret:
-            ctx.redactor.add(client.secret, _basic(client.id, client.secret))
+            ctx.redactor.add(client.secret, basic_credentials(client.id, client.secret))
 
     # -------------------------------------------------------------- generic operation call
     def call(
@@ -103,7 +103,7 @@ class Api:
         client = self.profile.client
         if client.id and operation in client.operations:
             if client.method == "basic":
-                request_headers["Authorization"] = "Basic " + _basic(client.id, client.secret)
+                request_headers["Authorization"] = "Basic " + basic_credentials(client.id, client.secret)
             else:
                 body = {**(body or {}), "client_id": client.id,
                         **({"client_secret": client.secret} if client.secret else {})}

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.api import _basic, json_path
+from conformance.api import basic_credentials, json_path
 from conformance.minting import b64url_decode
 from conformance.profile import DEFAULT_PROFILE, OPERATION_CAPABILITY, load
 from conformance.targets.base import Response
@@ -179,7 +179,7 @@ class Prober:
         if not self.options.client_id:
             return
         if self.options.client_method == "basic":
-            headers["Authorization"] = "Basic " + _basic(self.options.client_id, self.client_secret)
+            headers["Authorization"] = "Basic " + basic_credentials(self.options.client_id, self.client_secret)
         else:
             body["client_id"] = self.options.client_id
             if self.client_secret:

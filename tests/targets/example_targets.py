@@ -3,7 +3,6 @@ suite against it the way a user would, with its profile."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import time
@@ -32,9 +31,6 @@ class Served:
     profile: Path
     environ: dict[str, str] = field(default_factory=dict)  # what the profile's ${VARS} read
     log: Path | None = None
-
-    def env(self) -> dict[str, str]:
-        return {**os.environ, **self.environ}
 
 
 
