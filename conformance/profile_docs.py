@@ -24,27 +24,33 @@ from conformance.profile import (
     CAPABILITY_SECTIONS,
     OPERATION_CAPABILITY,
     SECTION_TITLES,
-    Account,
-    ClientSection,
-    Operation,
-    PasswordsSection,
     Profile,
-    RateLimitsSection,
-    Route,
-    SessionsSection,
-    SigningSection,
-    TargetSection,
-    TokensSection,
-    UsersSection,
 )
 
-# (TOML table, dataclass) in the order of the page.
-TABLES: list[tuple[str, type]] = [
-    ("(top level)", Profile), ("[target]", TargetSection), ("[tokens]", TokensSection),
-    ("[sessions]", SessionsSection), ("[rate_limits]", RateLimitsSection), ("[passwords]", PasswordsSection),
-    ("[users]", UsersSection), ("[[users.accounts]]", Account), ("[client]", ClientSection),
-    ("[operations.NAME]", Operation), ("[[routes]]", Route), ("[signing]", SigningSection),
-]
+
+def tables() -> list[tuple[str, type]]:
+    """(TOML table, dataclass) for every table of the schema, found by walking ``Profile``'s fields,
+    so a section added to the schema is documented without touching this module."""
+    found: list[tuple[str, type]] = [("(top level)", Profile)]
+
+    def walk(cls: type, prefix: str) -> None:
+        hints = typing.get_type_hints(cls)
+        for item in dataclasses.fields(cls):
+            hint, path = hints[item.name], f"{prefix}{item.name}"
+            origin, args = typing.get_origin(hint), typing.get_args(hint)
+            if dataclasses.is_dataclass(hint):
+                table, title, inner = typing.cast(type, hint), f"[{path}]", f"{path}."
+            elif origin is list and args and dataclasses.is_dataclass(args[0]):
+                table, title, inner = typing.cast(type, args[0]), f"[[{path}]]", f"{path}."
+            elif origin is dict and len(args) == 2 and dataclasses.is_dataclass(args[1]):
+                table, title, inner = typing.cast(type, args[1]), f"[{path}.NAME]", f"{path}.NAME."
+            else:
+                continue
+            found.append((title, table))
+            walk(table, inner)
+
+    walk(Profile, "")
+    return found
 
 
 def _type_name(hint: Any) -> str:
@@ -105,7 +111,7 @@ def render_reference() -> str:
              "overrides any field from the command line. A mistake is reported with the file, the field and the",
              "fix, and exit code 2. Walk-through: [Pointing authconform at your service](targets.md).", ""]
     lines += ["## Tables", ""]
-    for title, cls in TABLES:
+    for title, cls in tables():
         lines += _table(title, cls)
     lines += ["## Capabilities by contract section", "",
               "A check that needs a capability the profile does not declare is reported \"not applicable\",",
