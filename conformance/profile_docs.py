@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import sys
 import typing
 from collections.abc import Sequence
@@ -118,13 +119,20 @@ def render_reference() -> str:
               "with the reason; it never counts as a pass.", "",
               "| section | capability | the target has | checks it gates |", "|---|---|---|---|"]
     gated: dict[str, list[str]] = {name: [] for name in CAPABILITIES}
+    consulted: dict[str, list[str]] = {name: [] for name in CAPABILITIES}
     for check in registry.all_checks():
-        for need in check.needs:
-            if need in gated:
-                gated[need].append(check.id)
+        source = inspect.getsource(check.body)
+        for name in CAPABILITIES:
+            if name in check.needs:
+                gated[name].append(check.id)
+            elif f'declares("{name}")' in source:
+                consulted[name].append(check.id)
     for section in sorted(set(CAPABILITY_SECTIONS.values())):
         for name in (c for c in CAPABILITIES if CAPABILITY_SECTIONS[c] == section):
-            checks = ", ".join(sorted(gated[name])) or "(used by checks to choose what to try)"
+            checks = ", ".join(sorted(gated[name]))
+            if consulted[name]:
+                checks += ("; " if checks else "") + "also read by " + ", ".join(sorted(consulted[name]))
+            checks = checks or "its operations (and [[routes]] using them) are called only when declared"
             lines.append(f"| §{section} {SECTION_TITLES[section]} | `{name}` | {_cell(CAPABILITIES[name])} | "
                          f"{checks} |")
     lines += ["", "## Operations", "",
