@@ -7,9 +7,11 @@ Checks speak in contract terms; this module translates.
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_plus
 
 from conformance.targets.base import Response
 
@@ -39,6 +41,7 @@ class Tokens:
     session_id: str = ""
     cookies: dict[str, str] = field(default_factory=dict)
     response: Response | None = None
+    refresh_kept: bool = False  # the answer carried no refresh token; the previous one is kept
 
     @property
     def ok(self) -> bool:
@@ -57,10 +60,19 @@ def json_path(data: Any, path: str) -> Any:
     return data
 
 
+def basic_credentials(client_id: str, secret: str) -> str:
+    """The credentials of an HTTP Basic header (RFC 6749 §2.3.1 form-encodes both parts first)."""
+    raw = f"{quote_plus(client_id)}:{quote_plus(secret)}"
+    return base64.b64encode(raw.encode()).decode()
+
+
 class Api:
     def __init__(self, ctx: CheckContext) -> None:
         self.ctx = ctx
         self.profile = ctx.profile
+        client = self.profile.client
+        if client.secret:
+            ctx.redactor.add(client.secret, basic_credentials(client.id, client.secret))
 
     # -------------------------------------------------------------- generic operation call
     def call(
@@ -83,8 +95,18 @@ class Api:
             path = path.replace("{" + key + "}", str(value))
         request_headers = dict(headers or {})
         request_cookies = dict(cookies or {})
-        if auth is not None:
+        body = dict(body) if body is not None else None
+        if auth is not None and op.auth == "access":
             self._authenticate(op.method, auth, request_headers, request_cookies, csrf)
+        if isinstance(auth, Tokens) and op.refresh_in and auth.refresh:
+            body = self._present_refresh(op.refresh_in, auth.refresh, request_headers, request_cookies, body)
+        client = self.profile.client
+        if client.id and operation in client.operations:
+            if client.method == "basic":
+                request_headers["Authorization"] = "Basic " + basic_credentials(client.id, client.secret)
+            else:
+                body = {**(body or {}), "client_id": client.id,
+                        **({"client_secret": client.secret} if client.secret else {})}
         payload: dict[str, Any] | None = None
         if body is not None or op.extra:
             payload = dict(op.extra)
@@ -104,7 +126,10 @@ class Api:
                       cookies: dict[str, str], csrf: bool) -> None:
         tokens = self.profile.tokens
         if isinstance(auth, str):
-            headers[tokens.header] = f"{tokens.scheme} {auth}".strip()
+            if tokens.delivery == "cookie":  # a cookie-only target would never look at a header
+                cookies[tokens.access_cookie] = auth
+            else:
+                headers[tokens.header] = f"{tokens.scheme} {auth}".strip()
             return
         if tokens.delivery == "cookie":
             cookies.update({k: v for k, v in auth.cookies.items() if k != tokens.refresh_cookie})
@@ -113,6 +138,21 @@ class Api:
                 headers[tokens.csrf_header] = csrf_value
         else:
             headers[tokens.header] = f"{tokens.scheme} {auth.access}".strip()
+
+    def _present_refresh(self, where: str, refresh: str, headers: dict[str, str], cookies: dict[str, str],
+                         body: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Put the refresh token where the operation takes it; returns the (possibly new) body."""
+        tokens = self.profile.tokens
+        if where == "header":
+            if tokens.refresh_header:
+                headers[tokens.refresh_header] = f"{tokens.refresh_scheme} {refresh}".strip()
+            else:
+                headers[tokens.header] = f"{tokens.scheme} {refresh}".strip()
+        elif where == "cookie":
+            cookies[tokens.refresh_cookie] = refresh
+        else:
+            body = {**(body or {}), "refresh_token": refresh}
+        return body
 
     def bearer(self, token: str) -> dict[str, str]:
         """The header that presents ``token`` the way the target expects an access token."""
@@ -140,6 +180,9 @@ class Api:
             refresh = json_path(data, spec.refresh_field)
             result.access = access if isinstance(access, str) else ""
             result.refresh = refresh if isinstance(refresh, str) else ""
+            if not result.refresh and previous is not None and result.access:
+                # A refresh answer without a refresh token: the client keeps using the one it has.
+                result.refresh, result.refresh_kept = previous.refresh, bool(previous.refresh)
         session = json_path(data, spec.session_field) if spec.session_field else None
         if isinstance(session, (str, int)):
             result.session_id = str(session)
@@ -148,8 +191,10 @@ class Api:
 
     # -------------------------------------------------------------- contract operations
     def signup(self, principal: Principal) -> Response:
-        return self.call("signup", body={"username": principal.username, "password": principal.password,
-                                         "tenant": principal.tenant})
+        body = {"username": principal.username, "password": principal.password}
+        if self.profile.declares("tenants"):
+            body["tenant"] = principal.tenant
+        return self.call("signup", body=body)
 
     def login_response(self, principal: Principal, *, extra: dict[str, Any] | None = None,
                        headers: dict[str, str] | None = None, worker: int = 0,
@@ -197,9 +242,13 @@ class Api:
     def refresh_response(self, tokens: Tokens | str, *, worker: int = 0) -> Response:
         spec = self.profile.tokens
         refresh = tokens if isinstance(tokens, str) else tokens.refresh
-        if spec.delivery == "cookie" and not isinstance(tokens, str):
-            return self.call("refresh", cookies={spec.refresh_cookie: refresh}, worker=worker)
-        return self.call("refresh", body={"refresh_token": refresh}, worker=worker)
+        where = self.profile.operation("refresh").refresh_in
+        if not where:
+            where = "cookie" if spec.delivery == "cookie" and not isinstance(tokens, str) else "body"
+        headers: dict[str, str] = {}
+        cookies: dict[str, str] = {}
+        body = self._present_refresh(where, refresh, headers, cookies, None)
+        return self.call("refresh", body=body, headers=headers, cookies=cookies, worker=worker)
 
     def refresh(self, tokens: Tokens, *, worker: int = 0) -> Tokens:
         response = self.refresh_response(tokens, worker=worker)

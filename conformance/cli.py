@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.load.cli import add_parser as add_load_parser
 
     add_load_parser(commands)
+    from conformance.wizard import add_parser as add_init_parser
+
+    add_init_parser(commands)
     return parser
 
 
@@ -162,16 +165,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _dry_run(checks: list[Check], profile: Any, source: Any, unmet_needs: Any) -> int:
+    from conformance.profile_docs import capability_summary
     from conformance.runner import Deployment
 
+    print(f"profile {profile.source}: capabilities by contract section")
+    print(capability_summary(profile))
+    print()
+    runs = 0
     for check in checks:
         if source is not None:
             deployment = source(check)
         else:
             deployment = Deployment(cast("Target", _NoTarget()), profile, None)
         missing = unmet_needs(check, deployment)
+        runs += not missing
         state = "run" if not missing else "not applicable: needs " + "; ".join(missing)
         print(f"{check.id:32} {state}")
+    print(f"{runs} of {len(checks)} checks would run; {len(checks) - runs} are not applicable (never a pass)")
     return exitcodes.OK
 
 
@@ -297,6 +307,12 @@ def _report_command(name: str) -> Any:
     return command
 
 
+def _init_main(args: argparse.Namespace) -> int:
+    from conformance.wizard import cmd_init
+
+    return cmd_init(args)
+
+
 def _scenario_main(args: argparse.Namespace) -> int:
     from scenarios.cli import main as scenario_main
 
@@ -312,7 +328,7 @@ def _load_main(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "checks": cmd_checks, "faults": cmd_faults, "selftest": cmd_selftest,
             "baseline": _report_command("cmd_baseline_write"), "diff": _report_command("cmd_diff"),
             "replay": _report_command("cmd_replay"), "compare": _report_command("cmd_compare"),
-            "scenario": _scenario_main, "load": _load_main}
+            "scenario": _scenario_main, "load": _load_main, "init": _init_main}
 
 if __name__ == "__main__":
     raise SystemExit(main())

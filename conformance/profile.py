@@ -45,6 +45,38 @@ CAPABILITIES: dict[str, str] = {
     "cookies": "tokens delivered in cookies (contract section 8)",
 }
 
+# The contract section each capability belongs to: profiles, ``init`` and the dry run group the
+# declared capabilities by section, so a reader sees which parts of the contract a target has.
+CAPABILITY_SECTIONS: dict[str, str] = {
+    "signup": "0", "jwks": "1", "delete_account": "1",
+    "refresh": "2", "logout": "2", "logout_all": "2", "password_change": "2",
+    "roles": "3", "user_admin": "3", "audit": "3",
+    "sessions": "4", "session_limit": "4", "idle_timeout": "4", "absolute_timeout": "4",
+    "tenants": "5", "documents": "5",
+    "rate_limit_api": "6", "rate_limit_login": "6",
+    "cookies": "8",
+}
+SECTION_TITLES: dict[str, str] = {
+    "0": "API surface", "1": "tokens", "2": "refresh, logout, revocation", "3": "roles and permissions",
+    "4": "sessions", "5": "tenant isolation", "6": "rate limiting", "8": "cookie mode",
+}
+
+# The contract's operations and the capability each belongs to ("" = every target has it). An
+# operation whose capability the profile does not declare is never called by a check.
+OPERATION_CAPABILITY: dict[str, str] = {
+    "login": "", "me": "", "health": "",
+    "signup": "signup", "refresh": "refresh", "logout": "logout", "logout_all": "logout_all",
+    "sessions_list": "sessions", "session_delete": "sessions",
+    "me_update": "password_change", "me_delete": "delete_account",
+    "users_list": "user_admin", "user_create": "user_admin", "user_role": "user_admin",
+    "user_delete": "user_admin",
+    "documents_list": "documents", "document_create": "documents", "document_get": "documents",
+    "document_update": "documents", "document_delete": "documents",
+    "audit": "audit", "jwks": "jwks",
+}
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+REFRESH_PLACES = ("body", "header", "cookie")
+
 
 class ProfileError(Exception):
     def __init__(self, source: str, field_path: str, problem: str, fix: str) -> None:
@@ -59,6 +91,8 @@ def doc(text: str, **kwargs: Any) -> Any:
 
 @dataclass(frozen=True)
 class TargetSection:
+    """Where the target is and how patiently to talk to it."""
+
     base_url: str = doc("URL of the target, e.g. http://127.0.0.1:8000", default="")
     connect_timeout: float = doc("seconds to wait for a TCP connection", default=3.0)
     read_timeout: float = doc("seconds to wait for a response", default=10.0)
@@ -71,6 +105,8 @@ class TargetSection:
 
 @dataclass(frozen=True)
 class TokensSection:
+    """How tokens come back from login and refresh, how they are presented, and what they declare."""
+
     delivery: str = doc('where tokens come back and go: "json" (body + header) or "cookie"', default="json")
     access_field: str = doc("JSON path of the access token in a login answer", default="access_token")
     refresh_field: str = doc("JSON path of the refresh token in a login answer", default="refresh_token")
@@ -78,8 +114,13 @@ class TokensSection:
                              default="session_id")
     header: str = doc("request header that carries the access token", default="Authorization")
     scheme: str = doc("scheme before the token in that header (empty: bare token)", default="Bearer")
+    refresh_header: str = doc("header that carries the refresh token where an operation sends it in a header "
+                              "(empty: the access token's header and scheme)", default="")
+    refresh_scheme: str = doc("scheme before the refresh token in refresh_header (empty: bare token)",
+                              default="")
     access_cookie: str = doc("cookie holding the access token (cookie delivery)", default="access_token")
-    refresh_cookie: str = doc("cookie holding the refresh token (cookie delivery)", default="refresh_token")
+    refresh_cookie: str = doc('cookie holding the refresh token (cookie delivery, or refresh_in = "cookie")',
+                              default="refresh_token")
     csrf_cookie: str = doc("cookie holding the CSRF token (cookie delivery)", default="csrf_token")
     csrf_header: str = doc("header that must echo the CSRF cookie", default="X-CSRF-Token")
     algorithm: str = doc("the one signing algorithm the target accepts", default="HS256")
@@ -92,6 +133,8 @@ class TokensSection:
 
 @dataclass(frozen=True)
 class SessionsSection:
+    """The declared session limits (capabilities session_limit, idle_timeout, absolute_timeout)."""
+
     max_sessions: int = doc("active sessions per user before the oldest is evicted", default=5)
     idle_timeout: int = doc("seconds of inactivity that end a session", default=1800)
     absolute_timeout: int = doc("seconds after login that end a session", default=28800)
@@ -99,6 +142,8 @@ class SessionsSection:
 
 @dataclass(frozen=True)
 class RateLimitsSection:
+    """The declared rate limits (capabilities rate_limit_api, rate_limit_login)."""
+
     api_limit: int = doc("authenticated requests per user per window", default=60)
     api_window: int = doc("window of the per-user limit (s)", default=60)
     login_account_limit: int = doc("login attempts per (client IP, username) per window", default=5)
@@ -109,15 +154,26 @@ class RateLimitsSection:
 
 @dataclass(frozen=True)
 class PasswordsSection:
+    """The declared password length limits."""
+
     min_length: int = doc("shortest password accepted", default=8)
     max_length: int = doc("longest password accepted", default=128)
 
 
 @dataclass(frozen=True)
 class Operation:
+    """One contract operation (login, refresh, me, ...) in the target's own terms."""
+
     method: str = doc("HTTP method", default="GET")
     path: str = doc("path; {id} is replaced by the object's id", default="/")
     body: str = doc('"json" or "form"', default="json")
+    auth: str = doc('"access": the caller\'s access token goes along (as tokens.delivery says); "none": it '
+                    "does not (e.g. an OAuth2 revocation endpoint that takes the refresh token in the body)",
+                    default="access")
+    refresh_in: str = doc('where the operation presents the refresh token: "body" (field refresh_token, renamed '
+                          'by fields), "header" (tokens.refresh_header) or "cookie" (tokens.refresh_cookie); '
+                          'empty: not at all, except the refresh operation itself, which then uses "body" '
+                          '("cookie" with cookie delivery)', default="")
     fields: dict[str, str] = doc("contract field name -> the target's field name", default_factory=dict)
     extra: dict[str, str] = doc("constant fields sent with every call (e.g. grant_type)",
                                 default_factory=dict)
@@ -125,6 +181,8 @@ class Operation:
 
 @dataclass(frozen=True)
 class Account:
+    """A pre-provisioned account (for targets without sign-up)."""
+
     role: str = doc("role of this pre-provisioned account", default="viewer")
     tenant: str = doc("tenant of the account", default="")
     username: str = doc("username (use ${ENV_VAR})", default="")
@@ -133,12 +191,19 @@ class Account:
 
 @dataclass(frozen=True)
 class UsersSection:
+    """How the suite gets test users."""
+
     source: str = doc('"signup" (fresh users per check) or "accounts" (pre-provisioned)', default="signup")
+    username_template: str = doc('how the suite names users it creates: {name} becomes a fresh name (e.g. '
+                                 '"{name}@example.test" for a target that wants email addresses)',
+                                 default="{name}")
     accounts: list[Account] = doc("pre-provisioned accounts per role and tenant", default_factory=list)
 
 
 @dataclass(frozen=True)
 class SigningSection:
+    """The target's signing key, when you have it: time and claim checks then mint tokens."""
+
     algorithm: str = doc("algorithm of the key below (empty: same as tokens.algorithm)", default="")
     key: str = doc("signing key (HS secret or PEM private key); lets checks mint tokens", default="")
     key_file: str = doc("file holding the signing key", default="")
@@ -146,7 +211,21 @@ class SigningSection:
 
 
 @dataclass(frozen=True)
+class ClientSection:
+    """OAuth2 client credentials, sent with the operations that need them (RFC 6749 §2.3.1)."""
+
+    id: str = doc("client_id (empty: no client credentials are sent)", default="")
+    secret: str = doc("client_secret (use ${ENV_VAR}; redacted from every report)", default="")
+    method: str = doc('"basic" (HTTP Basic, the RFC\'s default) or "body" (client_id and client_secret '
+                      "fields, renamed by the operation's fields)", default="basic")
+    operations: list[str] = doc("operations that send the client credentials",
+                                default_factory=lambda: ["login", "refresh"])
+
+
+@dataclass(frozen=True)
 class Route:
+    """A protected route and the permission it needs (read by the role checks)."""
+
     operation: str = doc("operation name from [operations]", default="")
     permission: str = doc("permission the route requires (read, write, delete, manage_users, audit)",
                           default="")
@@ -174,9 +253,11 @@ class LoadSection:
 
 @dataclass(frozen=True)
 class Profile:
+    """A target: where it is, how the contract's operations map onto it, and what it declares."""
+
     name: str = doc("a name for reports", default="reference")
     source: str = doc("where the profile came from (set by the loader)", default="")
-    capabilities: list[str] = doc("capabilities the target declares (see CAPABILITIES)",
+    capabilities: list[str] = doc("capabilities the target declares (see Capabilities by contract section)",
                                   default_factory=list)
     target: TargetSection = field(default_factory=TargetSection)
     tokens: TokensSection = field(default_factory=TokensSection)
@@ -191,9 +272,17 @@ class Profile:
     users: UsersSection = field(default_factory=UsersSection)
     signing: SigningSection = field(default_factory=SigningSection)
     load: LoadSection = field(default_factory=LoadSection)
+    client: ClientSection = field(default_factory=ClientSection)
 
     def declares(self, capability: str) -> bool:
         return capability in self.capabilities
+
+    def offers(self, operation: str) -> bool:
+        """Is the operation described, and its capability declared? Checks call no other."""
+        if operation not in self.operations:
+            return False
+        capability = OPERATION_CAPABILITY.get(operation, "")
+        return not capability or self.declares(capability)
 
     def operation(self, name: str) -> Operation:
         try:
@@ -235,9 +324,9 @@ def load(path: str | os.PathLike[str] | None = None, *, overrides: dict[str, Any
         if user.pop("inherit", True) is False:
             data = {}
         data = _merge(data, user)
-    data = _expand(data, environ, source, "")
-    for dotted, value in (overrides or {}).items():
+    for dotted, value in (overrides or {}).items():  # before expansion: an overridden ${VAR} need not be set
         _set_dotted(data, dotted, value, source="command line")
+    data = _expand(data, environ, source, "")
     return build(data, source)
 
 
@@ -405,6 +494,9 @@ def _validate(profile: Profile) -> None:
         if op.body not in ("json", "form"):
             raise ProfileError(src, f"operations[{i}].body", f"{op.body!r} is not a body format",
                                'use "json" or "form"')
+    _validate_operations(profile)
+    _validate_users(profile)
+    _validate_client(profile)
     for i, route in enumerate(profile.routes):
         if route.operation not in profile.operations:
             raise ProfileError(src, f"routes[{i}].operation", f"no operation named {route.operation!r}",
@@ -413,3 +505,78 @@ def _validate(profile: Profile) -> None:
     if base and not re.match(r"^https?://[^/\s]+", base):
         raise ProfileError(src, "target.base_url", f"{base!r} is not an http(s) URL",
                            "write it like http://127.0.0.1:8000")
+
+
+def _validate_operations(profile: Profile) -> None:
+    src = profile.source
+    routed = {route.operation for route in profile.routes}
+    for name, op in profile.operations.items():
+        where = f"operations.{name}"
+        if name not in OPERATION_CAPABILITY and name not in routed:
+            close = difflib.get_close_matches(name, OPERATION_CAPABILITY, n=1)
+            hint = f"did you mean [operations.{close[0]}]?" if close else \
+                "name a contract operation (" + ", ".join(OPERATION_CAPABILITY) + ")"
+            raise ProfileError(src, where, "not a contract operation, and no [[routes]] entry uses it",
+                               hint + "; an operation of your own needs a [[routes]] entry naming it")
+        if op.method.upper() not in HTTP_METHODS or op.method != op.method.upper():
+            raise ProfileError(src, f"{where}.method", f"{op.method!r} is not an HTTP method",
+                               "use one of " + ", ".join(HTTP_METHODS) + " (upper case)")
+        if not op.path.startswith("/"):
+            raise ProfileError(src, f"{where}.path", f"{op.path!r} does not start with /",
+                               "write the path from the root of the target, e.g. /api/login")
+        if op.auth not in ("access", "none"):
+            raise ProfileError(src, f"{where}.auth", f"{op.auth!r} is not a way to authenticate",
+                               'use "access" or "none"')
+        if op.refresh_in and op.refresh_in not in REFRESH_PLACES:
+            raise ProfileError(src, f"{where}.refresh_in", f"{op.refresh_in!r} is not a place",
+                               'use "body", "header" or "cookie" (or leave it out)')
+    for name in ("login", "me"):
+        if name not in profile.operations:
+            raise ProfileError(src, f"operations.{name}", "every target needs this operation",
+                               f"add [operations.{name}] with its method and path")
+    for capability in profile.capabilities:
+        for name, needed in OPERATION_CAPABILITY.items():
+            if needed == capability and name not in profile.operations:
+                raise ProfileError(src, f"operations.{name}",
+                                   f"capability {capability!r} is declared but the operation is not described",
+                                   f"add [operations.{name}] with method and path, or drop {capability!r} "
+                                   "from capabilities")
+    if profile.tokens.delivery == "json" and not profile.tokens.access_field:
+        raise ProfileError(src, "tokens.access_field", "is empty, so no access token can be found",
+                           'name the JSON path of the access token in the login answer, e.g. "data.token"')
+
+
+def _validate_users(profile: Profile) -> None:
+    src = profile.source
+    users = profile.users
+    if users.source == "accounts" and not users.accounts:
+        raise ProfileError(src, "users.accounts", 'users.source is "accounts" but no account is listed',
+                           'add [[users.accounts]] tables with role, username = "${VAR}" and '
+                           'password = "${VAR}"')
+    if "{name}" not in users.username_template:
+        raise ProfileError(src, "users.username_template", "does not contain {name}",
+                           'write it around {name}, e.g. "{name}@example.test"')
+    for i, account in enumerate(users.accounts):
+        where = f"users.accounts[{i}]"
+        for name in ("username", "password"):
+            if not getattr(account, name):
+                raise ProfileError(src, f"{where}.{name}", "is empty",
+                                   f'set it, e.g. {name} = "${{APP_{account.role.upper()}_{name.upper()}}}"')
+        if profile.roles and account.role not in profile.roles:
+            raise ProfileError(src, f"{where}.role", f"{account.role!r} is not a role of the profile",
+                               "use one of " + ", ".join(profile.roles_by_level()))
+
+
+def _validate_client(profile: Profile) -> None:
+    src = profile.source
+    client = profile.client
+    if client.method not in ("basic", "body"):
+        raise ProfileError(src, "client.method", f"{client.method!r} is not a client authentication method",
+                           'use "basic" or "body"')
+    if client.secret and not client.id:
+        raise ProfileError(src, "client.id", "a client secret is set without a client id",
+                           "set client.id to the target's client_id")
+    for i, name in enumerate(client.operations):
+        if name not in profile.operations:
+            raise ProfileError(src, f"client.operations[{i}]", f"no operation named {name!r}",
+                               "name one of: " + ", ".join(sorted(profile.operations)))

@@ -25,6 +25,19 @@ class Users:
         self.ctx = ctx
         self.profile = ctx.profile
         self._admins: dict[str, tuple[Principal, Tokens]] = {}
+        self._turns: dict[str, int] = {}  # pre-provisioned accounts are handed out in turn
+
+    def distinct(self, role: str) -> int:
+        """How many distinct users of ``role`` ``create`` can hand out (unbounded with sign-up)."""
+        if self.profile.users.source != "accounts":
+            return 1_000_000
+        if not self.profile.declares("roles"):
+            return len(self.profile.users.accounts)
+        return sum(1 for account in self.profile.users.accounts if account.role == role)
+
+    def username(self, prefix: str) -> str:
+        """A fresh username in the form the target wants (users.username_template)."""
+        return self.profile.users.username_template.replace("{name}", _name(prefix))
 
     def password(self) -> str:
         password = "Pw-" + secrets.token_urlsafe(12)
@@ -35,7 +48,7 @@ class Users:
         """A fresh tenant with its admin (sign-up), or the configured admin account."""
         if self.profile.users.source == "accounts":
             return self._account("admin", tenant)
-        principal = Principal(_name("admin-"), self.password(), tenant or _name("t-"), "admin")
+        principal = Principal(self.username("admin-"), self.password(), tenant or _name("t-"), "admin")
         response = self.ctx.api.signup(principal)
         self.ctx.control(200 <= response.status < 300,
                          f"sign-up of a fresh tenant answered {response.status}")
@@ -49,19 +62,37 @@ class Users:
             self._admins[key] = (admin, self.ctx.api.login(admin))
         return self._admins[key]
 
-    def create(self, role: str, *, tenant: str | None = None) -> Principal:
-        """A user with ``role``; in the admin's tenant (a fresh one unless given)."""
+    def create(self, role: str, *, tenant: str | None = None, distinct_from: Principal | None = None) -> Principal:
+        """A user with ``role``; in the admin's tenant (a fresh one unless given). With
+        ``distinct_from``, a user other than that one, or not applicable (one account only)."""
+        user = self._create(role, tenant)
+        if distinct_from is not None and (user.username, user.tenant) == (distinct_from.username,
+                                                                          distinct_from.tenant):
+            raise NotApplicable(f"needs a second {role} user besides {distinct_from.username}: add another "
+                                "account to [[users.accounts]]")
+        return user
+
+    def _create(self, role: str, tenant: str | None) -> Principal:
         if role not in self.profile.roles:
             raise ValueError(f"role {role!r} is not in the profile's [roles]")
         if self.profile.users.source == "accounts":
             return self._account(role, tenant)
+        if not self.profile.declares("roles"):
+            # Without roles every user is alike: a fresh sign-up stands for any role a check asks for.
+            principal = self.tenant_admin(tenant)
+            principal.role = role
+            return principal
+        if not self.profile.declares("user_admin"):
+            if role == "admin":
+                return self.tenant_admin(tenant)
+            return self._provisioned(role, tenant)
         admin_level = self.profile.role_level("admin") if "admin" in self.profile.roles else 0
         if self.profile.role_level(role) > admin_level:
             return self._provisioned(role, tenant)
         admin, admin_tokens = self._admin_session(tenant)
         if role == "admin" and tenant is None:
             return admin
-        principal = Principal(_name(f"{role}-"), self.password(), admin.tenant, role)
+        principal = Principal(self.username(f"{role}-"), self.password(), admin.tenant, role)
         body = {"username": principal.username, "password": principal.password, "role": role}
         response = self.ctx.api.call("user_create", auth=admin_tokens, body=body)
         if response.status == 429 and self.ctx.api.pass_api_window():
@@ -76,7 +107,7 @@ class Users:
         if "provision" in self.ctx.target.abilities:
             if tenant is None:
                 tenant = self._admin_session(None)[0].tenant
-            principal = Principal(_name(f"{role}-"), self.password(), tenant, role)
+            principal = Principal(self.username(f"{role}-"), self.password(), tenant, role)
             principal.user_id = self.ctx.target.provision_user(
                 username=principal.username, password=principal.password, tenant=tenant, role=role)
             return principal
@@ -86,12 +117,19 @@ class Users:
         return self._account(role, tenant)
 
     def _account(self, role: str, tenant: str | None) -> Principal:
-        for account in self.profile.users.accounts:
-            if account.role == role and (tenant is None or account.tenant == tenant):
-                self.ctx.redactor.add(account.password)
-                return Principal(account.username, account.password, account.tenant, role)
-        where = f" in tenant {tenant}" if tenant else ""
-        raise NotApplicable(f"needs a pre-provisioned {role} account{where} in [[users.accounts]]")
+        any_role = not self.profile.declares("roles")  # without roles any account stands for any role
+        matching = [account for account in self.profile.users.accounts
+                    if (any_role or account.role == role) and (tenant is None or account.tenant == tenant)]
+        if not matching:
+            where = f" in tenant {tenant}" if tenant else ""
+            raise NotApplicable(f"needs a pre-provisioned {role} account{where} in [[users.accounts]]")
+        # Handed out in turn, so a check asking for two users gets two where there are two.
+        key = "" if any_role else role
+        turn = self._turns.get(key, 0)
+        self._turns[key] = turn + 1
+        account = matching[turn % len(matching)]
+        self.ctx.redactor.add(account.password)
+        return Principal(account.username, account.password, account.tenant, role)
 
 
 def _user_id(response: object) -> str:

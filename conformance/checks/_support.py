@@ -133,7 +133,7 @@ def route_body(ctx: CheckContext, operation: str) -> dict[str, Any] | None:
     if operation in ("document_create", "document_update"):
         return {"title": "authconform " + secrets.token_hex(4), "body": "written by the suite"}
     if operation == "user_create":
-        return {"username": "u-" + secrets.token_hex(4), "password": ctx.users.password(),
+        return {"username": ctx.users.username("u-"), "password": ctx.users.password(),
                 "role": ctx.profile.roles_by_level()[0]}
     return None
 
@@ -141,7 +141,8 @@ def route_body(ctx: CheckContext, operation: str) -> dict[str, Any] | None:
 def route_for(ctx: CheckContext, permissions: set[str]) -> Route | None:
     """A declared route (without ids) needing one of ``permissions``; reads are preferred."""
     candidates = [route for route in ctx.profile.routes
-                  if route.permission in permissions and "{" not in ctx.profile.operation(route.operation).path]
+                  if route.permission in permissions and ctx.profile.offers(route.operation)
+                  and "{" not in ctx.profile.operation(route.operation).path]
     candidates.sort(key=lambda route: ctx.profile.operation(route.operation).method != "GET")
     return candidates[0] if candidates else None
 
@@ -203,7 +204,7 @@ def users_per_role(ctx: CheckContext, roles: list[str], tenant: str | None = Non
 
 def add_user(ctx: CheckContext, admin_tokens: Tokens, tenant: str, role: str) -> Principal:
     """A user of ``role`` created by the tenant admin behind ``admin_tokens`` (a control)."""
-    principal = Principal("u-" + secrets.token_hex(4), ctx.users.password(), tenant, role)
+    principal = Principal(ctx.users.username("u-"), ctx.users.password(), tenant, role)
     response = ctx.api.call("user_create", auth=admin_tokens, note=f"admin creates a {role}",
                             body={"username": principal.username, "password": principal.password, "role": role})
     ctx.control(ok(response.status), f"the tenant admin creating a {role} answered {response.status}")

@@ -111,7 +111,8 @@ def refresh_cookie_path(ctx: CheckContext) -> None:
                f"the refresh cookie's Path {path} does not cover the refresh route {refresh_path}, "
                "so refreshing cannot work")
     exposed = sorted({op.path for op_name, op in ctx.profile.operations.items()
-                      if op_name not in REFRESH_COOKIE_PEERS and _path_matches(op.path.split("{")[0], path)})
+                      if op_name not in REFRESH_COOKIE_PEERS and ctx.profile.offers(op_name)
+                      and _path_matches(op.path.split("{")[0], path)})
     ctx.details["other_routes_receiving_it"] = exposed
     ctx.expect(not exposed, f"the refresh cookie has Path={path}, so browsers send it to other routes too "
                             f"({', '.join(exposed[:4])})")

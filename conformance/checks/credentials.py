@@ -64,9 +64,9 @@ def _in_process(ctx: CheckContext) -> bool:
     return ctx.target.base_url.startswith("inprocess:")
 
 
-def _unknown(user: Principal) -> Principal:
+def _unknown(ctx: CheckContext, user: Principal) -> Principal:
     """A user that does not exist, in the same tenant as ``user``."""
-    return Principal(f"nobody-{secrets.token_hex(5)}", user.password, user.tenant, user.role)
+    return Principal(ctx.users.username("nobody-"), user.password, user.tenant, user.role)
 
 
 def _wrong_password(ctx: CheckContext, user: Principal) -> Principal:
@@ -78,7 +78,7 @@ def _failed_login_pair(ctx: CheckContext) -> tuple[Response, Response]:
     user = ctx.users.create("viewer")
     ctx.baseline(ctx.api.login(user))
     wrong = _wrong_password(ctx, user)
-    unknown = ctx.api.login_response(_unknown(wrong), retry_limited=True)
+    unknown = ctx.api.login_response(_unknown(ctx, wrong), retry_limited=True)
     mistaken = ctx.api.login_response(wrong, retry_limited=True)
     for name, response in (("an unknown user", unknown), ("a wrong password", mistaken)):
         ctx.control(response.status != 429, f"the login of {name} was rate limited; run the check alone")
@@ -197,6 +197,9 @@ class _TimingPlan:
             self.accounts = 1 if self.spoof else 3
             return
         self.per_batch = (limits.login_ip_limit - LOGIN_MARGIN) // 2
+        # Pre-provisioned accounts are few: wrong passwords per window stay under each one's limit.
+        per_account = max(1, limits.login_account_limit - 1)
+        self.per_batch = min(self.per_batch, ctx.users.distinct("viewer") * per_account)
         if self.per_batch < 1:
             raise NotApplicable(f"the declared login limit ({limits.login_ip_limit} per client IP) leaves "
                                 "no room to sample login times")
@@ -251,7 +254,7 @@ def enumeration_timing(ctx: CheckContext) -> None:
                 break
             account = accounts[index % len(accounts)]
             wrong = _wrong_password(ctx, account)
-            attempts = [("unknown", _unknown(wrong)), ("wrong", wrong)]
+            attempts = [("unknown", _unknown(ctx, wrong)), ("wrong", wrong)]
             shuffle.shuffle(attempts)
             for kind, principal in attempts:
                 attempt += 1
@@ -305,7 +308,7 @@ def password_length(ctx: CheckContext) -> None:
         ctx.baseline(admin_tokens)
 
     def create(password: str, note: str) -> int:
-        username = f"pwlen-{secrets.token_hex(4)}"
+        username = ctx.users.username("pwlen-")
         if admin_tokens is not None:
             return ctx.api.call("user_create", auth=admin_tokens, note=note,
                                 body={"username": username, "password": password, "role": role}).status
@@ -380,7 +383,7 @@ def no_secret_leak(ctx: CheckContext) -> None:
         return response
 
     if ctx.profile.declares("signup") and ctx.profile.users.source == "signup":
-        admin = Principal(f"admin-{secrets.token_hex(4)}", ctx.users.password(), f"t-{secrets.token_hex(4)}",
+        admin = Principal(ctx.users.username("admin-"), ctx.users.password(), f"t-{secrets.token_hex(4)}",
                           "admin")
         passwords.append(admin.password)
         signup = scan(ctx.api.signup(admin), "the sign-up answer")
@@ -395,7 +398,7 @@ def no_secret_leak(ctx: CheckContext) -> None:
     scan(ctx.api.me(admin_tokens, note="me of the admin"), "the me answer")
     if ctx.profile.declares("user_admin"):
         role = ctx.profile.roles_by_level()[0] if ctx.profile.roles else "viewer"
-        user = Principal(f"leak-{secrets.token_hex(4)}", ctx.users.password(), admin.tenant, role)
+        user = Principal(ctx.users.username("leak-"), ctx.users.password(), admin.tenant, role)
         passwords.append(user.password)
         created = scan(ctx.api.call("user_create", auth=admin_tokens, note="create a user", body={
             "username": user.username, "password": user.password, "role": role}), "the user creation answer")
@@ -522,11 +525,13 @@ def error_format(ctx: CheckContext) -> None:
 
 
 def _route_beyond(ctx: CheckContext, role: str) -> str | None:
-    """A body-less protected route whose permission ``role`` does not have."""
+    """A body-less protected route whose permission ``role`` does not have (only with roles)."""
+    if not ctx.profile.declares("roles"):
+        return None
     granted = set(ctx.profile.permissions.get(role, []))
     for route in ctx.profile.routes:
         op = ctx.profile.operations.get(route.operation)
-        if op and op.method == "GET" and "{" not in op.path and route.permission \
-                and route.permission not in granted:
+        if op and ctx.profile.offers(route.operation) and op.method == "GET" and "{" not in op.path \
+                and route.permission and route.permission not in granted:
             return route.operation
     return None

@@ -146,6 +146,14 @@ def _send_authorization(ctx: CheckContext, value: str, note: str) -> int:
     return ctx.send(op.method, op.path, headers={ctx.profile.tokens.header: value}, note=note).status
 
 
+def _send_access_cookie(ctx: CheckContext, value: str, note: str) -> int:
+    """GET the 'me' operation with ``value`` as the access cookie (cookie delivery)."""
+    op = ctx.profile.operation("me")
+    cookie_value = "".join(ch for ch in value if ch not in ';,"\\ ') or "x"
+    cookie = f"{ctx.profile.tokens.access_cookie}={cookie_value}"
+    return ctx.send(op.method, op.path, headers={"Cookie": cookie}, note=note).status
+
+
 def _with_scheme(ctx: CheckContext, token: str) -> str:
     return f"{ctx.profile.tokens.scheme} {token}".strip()
 
@@ -348,7 +356,11 @@ def malformed_token(ctx: CheckContext) -> None:
                     "a token the suite signed with the profile's key and the real claims was refused")
 
     def probe(case: Probe) -> str | None:
-        status = _send_authorization(ctx, _with_scheme(ctx, case.value), f"malformed token: {case.what}")
+        note = f"malformed token: {case.what}"
+        if ctx.profile.tokens.delivery == "cookie":
+            status = _send_access_cookie(ctx, case.value, note)
+        else:
+            status = _send_authorization(ctx, _with_scheme(ctx, case.value), note)
         return _judge(status, may_authenticate=case.lenient)
 
     head, body, sig = tokens.access.split(".")
@@ -459,7 +471,8 @@ def _object_ids(ctx: CheckContext, tokens: Tokens) -> dict[str, dict[str, str]]:
 )
 def malformed_body(ctx: CheckContext) -> None:
     operations = sorted(name for name, op in ctx.profile.operations.items()
-                        if (op.fields or op.extra) and op.method in ("POST", "PUT", "PATCH", "DELETE"))
+                        if (op.fields or op.extra) and op.method in ("POST", "PUT", "PATCH", "DELETE")
+                        and ctx.profile.offers(name))
     if not operations:
         raise NotApplicable("the profile names no operation that takes a body")
     user, tokens = _session(ctx, "admin")

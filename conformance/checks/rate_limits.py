@@ -148,9 +148,9 @@ def _wrong_password(user: Principal) -> Principal:
     return Principal(user.username, "Wrong-" + secrets.token_urlsafe(10), user.tenant, user.role)
 
 
-def _stranger(user: Principal) -> Principal:
+def _stranger(ctx: CheckContext, user: Principal) -> Principal:
     """An unknown username in the user's tenant."""
-    return Principal("nobody-" + secrets.token_hex(5), "Wrong-" + secrets.token_urlsafe(10), user.tenant, "viewer")
+    return Principal(ctx.users.username("nobody-"), "Wrong-" + secrets.token_urlsafe(10), user.tenant, "viewer")
 
 
 @check(
@@ -191,7 +191,7 @@ def login_ip(ctx: CheckContext) -> None:
     user = ctx.users.create("viewer")
     fresh_login_window(ctx)
     for n in range(1, limits.login_ip_limit + 1):
-        status = ctx.api.login_response(_stranger(user)).status
+        status = ctx.api.login_response(_stranger(ctx, user)).status
         ctx.expect(status == 401, f"failed login {n} of {limits.login_ip_limit} (a new username each) "
                                   f"answered {status}, not 401 (the declared limit is not reached yet)")
     over = ctx.api.login_response(user)
@@ -243,7 +243,7 @@ def xff_spoof(ctx: CheckContext) -> None:
     statuses = []
     for n in range(1, limits.login_ip_limit + 1):
         forwarded = {"X-Forwarded-For": f"198.51.100.{n % 250 + 1}, 203.0.113.{n % 250 + 1}"}
-        statuses.append(ctx.api.login_response(_stranger(user), headers=forwarded).status)
+        statuses.append(ctx.api.login_response(_stranger(ctx, user), headers=forwarded).status)
     over = ctx.api.login_response(user, headers={"X-Forwarded-For": "192.0.2.77"})
     ctx.details["statuses"] = statuses + [over.status]
     ctx.expect(429 in statuses or over.status == 429,

@@ -74,6 +74,8 @@ def role_matrix(ctx: CheckContext) -> None:
     wrong: list[str] = []
     skipped: list[str] = []
     for route in ctx.profile.routes:
+        if not ctx.profile.offers(route.operation):
+            continue
         if "{" in ctx.profile.operation(route.operation).path:
             skipped.append(route.operation)  # needs an object id; the tenancy checks cover those
             continue
@@ -117,7 +119,7 @@ def claim_tamper(ctx: CheckContext) -> None:
     ctx.redactor.add(resigned, same_signature)
     forbidden = [route for route in ctx.profile.routes
                  if route.permission and route.permission not in ctx.profile.permissions.get(low, [])
-                 and "{" not in ctx.profile.operation(route.operation).path]
+                 and ctx.profile.offers(route.operation) and "{" not in ctx.profile.operation(route.operation).path]
     if not forbidden:
         raise NotApplicable(f"no declared route is closed to the lowest role ({low})")
     granted = []

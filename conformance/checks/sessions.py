@@ -254,7 +254,7 @@ def session_list(ctx: CheckContext) -> None:
     if ctx.profile.declares("session_limit"):
         count = max(1, min(count, ctx.profile.sessions.max_sessions))
     mine = [first] + [login(ctx, user) for _ in range(count - 1)]
-    other = login(ctx, ctx.users.create("viewer"))
+    other = login(ctx, ctx.users.create("viewer", distinct_from=user))
     expected = {_sid(ctx, tokens) for tokens in mine}
     foreign = _sid(ctx, other)
     response = ctx.api.call("sessions_list", auth=first, note="list my sessions")
@@ -279,7 +279,7 @@ def session_list(ctx: CheckContext) -> None:
 def session_delete(ctx: CheckContext) -> None:
     user, device_a = _session(ctx)
     device_b = login(ctx, user)
-    other = login(ctx, ctx.users.create("viewer"))
+    other = login(ctx, ctx.users.create("viewer", distinct_from=user))
     response = ctx.api.call("session_delete", auth=device_a, ids={"id": _sid(ctx, device_b)},
                             note="A ends session B")
     ctx.control(ok(response.status), f"ending one's own other session answered {response.status}")

@@ -1,0 +1,191 @@
+"""Reading a target's OpenAPI document: which of its operations look like the contract's.
+
+Only names and shapes are read (paths, methods, request body media types and properties, the
+security schemes); nothing here talks to the target. Every finding is a candidate that the live
+probe confirms where it safely can; what it cannot confirm is written as a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+# Where OpenAPI documents usually live, in the order they are tried.
+OPENAPI_PATHS = ("/openapi.json", "/api/openapi.json", "/v3/api-docs", "/swagger.json", "/api/swagger.json",
+                 "/api-docs", "/docs/openapi.json", "/.well-known/openapi.json", "/api/v1/openapi.json")
+
+USERNAME_FIELDS = ("username", "email", "login", "user", "user_name", "userName", "name")
+PASSWORD_FIELDS = ("password", "pass", "passwd", "pwd")
+TENANT_FIELDS = ("tenant", "tenant_id", "tenantId", "org", "organization", "organisation", "workspace")
+REFRESH_FIELDS = ("refresh_token", "refreshToken", "refresh", "token")
+CURRENT_PASSWORD_FIELDS = ("current_password", "old_password", "currentPassword", "oldPassword", "password")
+NEW_PASSWORD_FIELDS = ("new_password", "newPassword", "password_new")
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@dataclass(eq=False)  # compared by identity: the same operation found twice is one
+class ApiOperation:
+    """One operation of the document, reduced to what matching needs."""
+
+    method: str  # upper case
+    path: str
+    body: str = ""  # "json", "form" or "" (no request body)
+    properties: dict[str, dict[str, Any]] = field(default_factory=dict)
+    required: list[str] = field(default_factory=list)
+    secured: bool = True
+    permission: str = ""  # x-permission, when the document states one
+
+    @property
+    def shape(self) -> str:
+        """The path with every parameter written {id}, for comparing with the bundled profile."""
+        return re.sub(r"\{[^}]*\}", "{id}", self.path)
+
+    def field_named(self, names: tuple[str, ...]) -> str:
+        for name in names:
+            if name in self.properties:
+                return name
+        return ""
+
+    def constant(self, name: str) -> str:
+        """The one value a property allows (enum of one, const, or an anchored literal pattern)."""
+        schema = self.properties.get(name, {})
+        if isinstance(schema.get("const"), str):
+            return str(schema["const"])
+        if isinstance(schema.get("enum"), list) and len(schema["enum"]) == 1:
+            return str(schema["enum"][0])
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            match = re.fullmatch(r"\^?([A-Za-z_]+)\$?", pattern)
+            if match:
+                return match.group(1)
+        return ""
+
+
+@dataclass
+class ApiDocument:
+    url: str
+    operations: list[ApiOperation]
+    security_schemes: dict[str, dict[str, Any]]
+
+    def find(self, method: str, pattern: str, *, exclude: str = "") -> list[ApiOperation]:
+        found = [op for op in self.operations if op.method == method and re.search(pattern, op.path, re.I)
+                 and not (exclude and re.search(exclude, op.path, re.I))]
+        return sorted(found, key=lambda op: (op.path.count("/"), len(op.path)))
+
+    def at(self, method: str, shape: str) -> ApiOperation | None:
+        for op in self.operations:
+            if op.method == method and op.shape == shape:
+                return op
+        return None
+
+    def oauth2_password_urls(self) -> tuple[str, str]:
+        """(tokenUrl, refreshUrl) of an OAuth2 password flow, as absolute paths."""
+        for scheme in self.security_schemes.values():
+            flows = scheme.get("flows", {}) if scheme.get("type") == "oauth2" else {}
+            password = flows.get("password") if isinstance(flows, dict) else None
+            if isinstance(password, dict) and password.get("tokenUrl"):
+                return _absolute(str(password["tokenUrl"])), _absolute(str(password.get("refreshUrl") or ""))
+        return "", ""
+
+    def bearer_header(self) -> tuple[str, str] | None:
+        """(header, scheme) the security schemes say tokens travel in, when they say so."""
+        for scheme in self.security_schemes.values():
+            kind = scheme.get("type")
+            if kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
+                return "Authorization", "Bearer"
+            if kind == "oauth2":
+                return "Authorization", "Bearer"
+            if kind == "apiKey" and scheme.get("in") == "header" and scheme.get("name"):
+                return str(scheme["name"]), ""
+        return None
+
+    def cookie_name(self) -> str:
+        for scheme in self.security_schemes.values():
+            if scheme.get("type") == "apiKey" and scheme.get("in") == "cookie" and scheme.get("name"):
+                return str(scheme["name"])
+        return ""
+
+
+def _absolute(url: str) -> str:
+    if not url:
+        return ""
+    if "://" in url:
+        url = "/" + url.split("://", 1)[1].split("/", 1)[-1]
+    return url if url.startswith("/") else "/" + url
+
+
+def parse(document: Any, url: str) -> ApiDocument | None:
+    """The operations of an OpenAPI 3 / Swagger 2 document; None when it is not one."""
+    if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
+        return None
+    if "openapi" not in document and "swagger" not in document:
+        return None
+    components = document.get("components", {}) if isinstance(document.get("components"), dict) else {}
+    schemes = components.get("securitySchemes") or document.get("securityDefinitions") or {}
+    global_security = document.get("security")
+    operations: list[ApiOperation] = []
+    for path, item in document["paths"].items():
+        if not isinstance(item, dict) or not isinstance(path, str):
+            continue
+        for method in METHODS:
+            raw = item.get(method)
+            if not isinstance(raw, dict):
+                continue
+            op = ApiOperation(method.upper(), path)
+            security = raw.get("security", global_security)
+            op.secured = bool(security)
+            if isinstance(raw.get("x-permission"), str):
+                op.permission = raw["x-permission"]
+            _read_body(op, raw, document)
+            operations.append(op)
+    return ApiDocument(url, operations, schemes if isinstance(schemes, dict) else {})
+
+
+def _read_body(op: ApiOperation, raw: dict[str, Any], document: dict[str, Any]) -> None:
+    body = raw.get("requestBody")
+    if isinstance(body, dict):
+        body = _resolve(body, document)
+        content = body.get("content", {}) if isinstance(body.get("content"), dict) else {}
+        for media, kind in (("application/json", "json"), ("application/x-www-form-urlencoded", "form"),
+                            ("multipart/form-data", "form")):
+            if media in content:
+                op.body = kind
+                schema = _resolve(content[media].get("schema", {}), document)
+                _read_schema(op, schema, document)
+                return
+    for parameter in raw.get("parameters", []):  # Swagger 2: formData and body parameters
+        parameter = _resolve(parameter, document)
+        if parameter.get("in") == "formData":
+            op.body = "form"
+            op.properties[str(parameter.get("name"))] = parameter
+        elif parameter.get("in") == "body":
+            op.body = "json"
+            _read_schema(op, _resolve(parameter.get("schema", {}), document), document)
+
+
+def _read_schema(op: ApiOperation, schema: Any, document: dict[str, Any]) -> None:
+    if not isinstance(schema, dict):
+        return
+    for part in schema.get("allOf", []):
+        _read_schema(op, _resolve(part, document), document)
+    properties = schema.get("properties", {})
+    if isinstance(properties, dict):
+        for name, value in properties.items():
+            op.properties[str(name)] = _resolve(value, document) if isinstance(value, dict) else {}
+    required = schema.get("required", [])
+    if isinstance(required, list):
+        op.required += [str(name) for name in required]
+
+
+def _resolve(node: Any, document: dict[str, Any], depth: int = 0) -> Any:
+    """Follow a local ``$ref`` (a few levels at most)."""
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and depth < 8:
+        ref = node["$ref"]
+        if not ref.startswith("#/"):
+            return {}
+        target: Any = document
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        node, depth = target, depth + 1
+    return node

@@ -1,0 +1,95 @@
+"""The example targets as real processes on free loopback ports, with the environment their
+profiles in ``examples/profiles/`` read.
+
+- notes (Flask-JWT-Extended, token blocklist in Redis) under gunicorn with two workers;
+- shop (FastAPI, ``OAuth2PasswordBearer``) under uvicorn;
+- portal (Flask, cookies with double-submit CSRF) under Werkzeug's threaded server.
+
+Each fixture yields a ``Served``: the base URL and the variables the example profile expands.
+Secrets are generated per run; nothing is written outside pytest's temporary directories.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from example_targets import PROFILES, Served, free_port, serve_process
+
+HERE = Path(__file__).parent
+# Cheap password hashing: the suite logs in a few hundred times per run.
+TEST_HASH_ITERATIONS = "20000"
+# notes hashes with this Werkzeug method: slow enough that a login for an unknown user (which
+# skips hashing) is told apart from a wrong password, as with the production default.
+NOTES_HASH = "pbkdf2:sha256:150000"
+# shop's login limits, suited to testing: a short window so the suite waits seconds, not minutes,
+# and hashing cheap enough that 40 failed logins fit in one window on a busy machine.
+SHOP_HASH_ITERATIONS = "5000"
+SHOP_LIMITS = {"SHOP_LOGIN_LIMIT_ACCOUNT": "10", "SHOP_LOGIN_LIMIT_IP": "40", "SHOP_LOGIN_WINDOW": "3"}
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOTES_", "SHOP_", "PORTAL_"))}
+    env.pop("FORWARDED_ALLOW_IPS", None)  # uvicorn's default (trust 127.0.0.1) is part of the example
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def notes_target(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    workdir = tmp_path_factory.mktemp("notes")
+    port = free_port()
+    secret = secrets.token_urlsafe(48)
+    env = _clean_env(NOTES_JWT_SECRET=secret, NOTES_REDIS_URL=redis_server.rsplit("/", 1)[0] + "/5",
+                     NOTES_DB=str(workdir / "notes.sqlite3"), NOTES_PASSWORD_HASH=NOTES_HASH)
+    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+               "--chdir", str(HERE / "notes_api"), "app:create_app()"]
+    url = f"http://127.0.0.1:{port}"
+    for log in serve_process("notes", command, env, workdir, "/api/me", port):
+        yield Served("notes", url, PROFILES / "notes-api.toml",
+                     {"NOTES_URL": url, "NOTES_JWT_SECRET": secret}, log)
+
+
+@pytest.fixture(scope="session")
+def shop_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    workdir = tmp_path_factory.mktemp("shop")
+    port = free_port()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = workdir / "shop-signing-key.pem"
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    accounts = [{"username": f"shopper{n}", "password": secrets.token_urlsafe(12)} for n in (1, 2)]
+    users_file = workdir / "users.json"
+    users_file.write_text(json.dumps(accounts))
+    client_id, client_secret = "shop-web", secrets.token_urlsafe(24)
+    env = _clean_env(SHOP_PRIVATE_KEY_FILE=str(key_file), SHOP_CLIENT_ID=client_id,
+                     SHOP_CLIENT_SECRET=client_secret, SHOP_USERS_FILE=str(users_file),
+                     SHOP_PBKDF2_ITERATIONS=SHOP_HASH_ITERATIONS, **SHOP_LIMITS)
+    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE / "shop_api"), "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "warning", "app:app"]
+    url = f"http://127.0.0.1:{port}"
+    profile_env = {"SHOP_URL": url, "SHOP_CLIENT_ID": client_id, "SHOP_CLIENT_SECRET": client_secret,
+                   "SHOP_SIGNING_KEY_FILE": str(key_file)}
+    for n, account in enumerate(accounts, 1):
+        profile_env[f"SHOP_USER{n}"] = account["username"]
+        profile_env[f"SHOP_PASSWORD{n}"] = account["password"]
+    for log in serve_process("shop", command, env, workdir, "/health", port):
+        yield Served("shop", url, PROFILES / "shop-api.toml", profile_env, log)
+
+
+@pytest.fixture(scope="session")
+def portal_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    workdir = tmp_path_factory.mktemp("portal")
+    port = free_port()
+    env = _clean_env(PORTAL_SECRET=secrets.token_urlsafe(48), PORTAL_PBKDF2_ITERATIONS=TEST_HASH_ITERATIONS)
+    command = [sys.executable, str(HERE / "portal" / "app.py"), "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    for log in serve_process("portal", command, env, workdir, "/", port):
+        yield Served("portal", url, PROFILES / "portal.toml", {"PORTAL_URL": url}, log)

@@ -1,0 +1,80 @@
+"""What the example-target tests share: a served target's description, and running the whole
+suite against it the way a user would, with its profile."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+from conformance import registry
+from conformance.deployments import http_source
+from conformance.profile import load
+from conformance.runner import RunResult, run
+
+READY_TIMEOUT = 30.0
+
+REPO = Path(__file__).resolve().parent.parent.parent
+PROFILES = REPO / "examples" / "profiles"
+
+
+@dataclass
+class Served:
+    name: str
+    url: str
+    profile: Path
+    environ: dict[str, str] = field(default_factory=dict)  # what the profile's ${VARS} read
+    log: Path | None = None
+
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_process(name: str, command: list[str], env: dict[str, str], workdir: Path, ready_path: str,
+           port: int) -> Iterator[Path]:
+    """Start ``command``, wait until it answers HTTP on ``port``, stop it afterwards."""
+    log_path = workdir / f"{name}.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(command, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}{ready_path}"
+    deadline = time.monotonic() + READY_TIMEOUT
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited ({process.returncode}):\n{log_path.read_text()[-3000:]}")
+            try:
+                requests.get(url, timeout=1)
+                break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} did not answer within {READY_TIMEOUT:g} s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.1)
+        yield log_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def run_suite(profile_path: Path | str, environ: dict[str, str], **overrides: object) -> RunResult:
+    profile = load(str(profile_path), environ=environ, overrides=dict(overrides))
+    return run(registry.all_checks(), http_source(profile), profile=profile, target_name=profile.name)
+
+
+def verdicts(result: RunResult) -> dict[str, str]:
+    return {r.check_id: str(r.verdict) for r in result.results}

@@ -1,0 +1,74 @@
+"""The whole suite over HTTP against the three example targets, each described by its profile in
+``examples/profiles/``. Every check's verdict is pinned: what the service's real behaviour
+deserves, failures included. A check added to the registry must be placed in one of the sets.
+
+Why the failures are failures (each is how the service really behaves):
+
+notes (Flask-JWT-Extended): tokens carry no iss or aud and the extension does not require exp,
+so tokens with a foreign or missing issuer/audience, or without exp, are accepted; logout
+blocklists only the presented access token (the refresh token and older access tokens of the
+login keep working); a password change revokes nothing; refresh does not rotate, so reuse
+cannot be judged (error, as the suite reports checks it cannot decide); an unknown user is
+answered without hashing (timing); errors are ``{"msg": ...}`` with 422 for a bad token; no
+maximum password length; a JSON list as login body crashes the view (500).
+
+shop (FastAPI): uvicorn trusts X-Forwarded-For from 127.0.0.1 by default, so a client on
+loopback escapes the per-address login limit; errors are FastAPI's ``{"detail": ...}`` without
+``error="invalid_token"``.
+
+portal (cookies + CSRF): cookies lack Secure (the development default); reuse of a rotated refresh
+token is refused but does not end the session; logout deletes the refresh cookie on Path=/ while
+it was set on /auth/refresh, so browsers keep it; 401 answers carry no WWW-Authenticate.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from example_targets import Served, run_suite, verdicts
+from pinned import EXPECTED, expected_verdicts
+
+from conformance import registry
+
+pytestmark = pytest.mark.served
+
+# Secrets each target's profile reads: none may appear in any result (reason, evidence, details).
+SECRET_VARIABLES = {"notes": ("NOTES_JWT_SECRET",), "shop": ("SHOP_CLIENT_SECRET", "SHOP_PASSWORD1", "SHOP_PASSWORD2"),
+                    "portal": ()}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_check_is_pinned_exactly_once(name: str) -> None:
+    assert set(expected_verdicts(name)) == {check.id for check in registry.all_checks()}
+
+
+def _run_and_compare(target: Served) -> None:
+    result = run_suite(target.profile, target.environ)
+    got = verdicts(result)
+    expected = expected_verdicts(target.name)
+    wrong = {check_id: f"got {got.get(check_id)}, pinned {verdict}"
+             for check_id, verdict in expected.items() if got.get(check_id) != verdict}
+    reasons = {r.check_id: r.reason for r in result.results if r.check_id in wrong}
+    assert not wrong, "\n".join(f"{k}: {v} ({reasons.get(k, '')})" for k, v in sorted(wrong.items()))
+    not_applicable = [r for r in result.results if str(r.verdict) == "not-applicable"]
+    assert all(r.reason for r in not_applicable), "every not-applicable verdict says why"
+    report = json.dumps([r.to_dict() for r in result.results])
+    secrets = [target.environ[name] for name in SECRET_VARIABLES[target.name]]
+    if target.name == "shop":  # the client credentials also travel base64-encoded in a Basic header
+        pair = f"{target.environ['SHOP_CLIENT_ID']}:{target.environ['SHOP_CLIENT_SECRET']}"
+        secrets.append(base64.b64encode(pair.encode()).decode())
+    assert not [s for s in secrets if s in report], "a secret of the profile reached the results"
+
+
+def test_notes_flask_jwt_extended_verdicts(notes_target: Served) -> None:
+    _run_and_compare(notes_target)
+
+
+def test_shop_fastapi_oauth2_verdicts(shop_target: Served) -> None:
+    _run_and_compare(shop_target)
+
+
+def test_portal_cookie_csrf_verdicts(portal_target: Served) -> None:
+    _run_and_compare(portal_target)

@@ -1,0 +1,176 @@
+"""``authconform init`` against the bundled reference served over HTTP and against each example
+target: the profile it writes runs, after a person's review changes only lines marked GUESS, and
+every verdict it gives is either "not applicable" (a capability init could not observe) or the
+verdict the hand-written profile of the same target gets."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from example_targets import Served, free_port, run_suite, serve_process, verdicts
+from pinned import expected_verdicts
+
+from conformance import exitcodes
+from conformance.cli import main
+from conformance.wizard import guessed_lines
+
+pytestmark = pytest.mark.served
+
+# The reference is served with a per-address login limit the suite cannot exhaust by itself.
+REFERENCE_LOGIN_IP_LIMIT = 500
+
+
+@pytest.fixture(scope="module")
+def reference_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    workdir = tmp_path_factory.mktemp("reference")
+    port = free_port()
+    env = {**os.environ, "AUTHCONF_SECRET_KEY": secrets.token_urlsafe(48), "AUTHCONF_HASH_PRESET": "fast",
+           "AUTHCONF_LOGIN_LIMIT_IP": str(REFERENCE_LOGIN_IP_LIMIT),
+           "AUTHCONF_DATABASE_URL": f"sqlite:///{workdir / 'reference.sqlite3'}"}
+    command = [sys.executable, "-m", "reference_impl", "serve", "--bind", f"127.0.0.1:{port}"]
+    for log in serve_process("reference", command, env, workdir, "/healthz", port):
+        yield Served("reference", f"http://127.0.0.1:{port}", workdir / "unused.toml", {}, log)
+
+
+def init(target: Served, output: Path, *arguments: str, capsys: pytest.CaptureFixture[str],
+         monkeypatch: pytest.MonkeyPatch) -> str:
+    for name, value in target.environ.items():
+        monkeypatch.setenv(name, value)
+    code = main(["init", "--target", target.url, "-o", str(output), *arguments])
+    out = capsys.readouterr()
+    assert code == exitcodes.OK, out.err
+    assert "Traceback" not in out.err
+    for secret in (v for k, v in target.environ.items() if "SECRET" in k or "PASSWORD" in k):
+        assert secret not in out.out + out.err + output.read_text()
+    return output.read_text()
+
+
+def review(text: str, edits: dict[str, Any]) -> str:
+    """A person's review: each edit changes one line init marked GUESS, and nothing else.
+
+    ``"capability:NAME": True`` switches on a capability written commented out; ``KEY: VALUE``
+    sets the value of the GUESS-marked line ``KEY = ...``.
+    """
+    lines = text.splitlines()
+    for key, value in edits.items():
+        if key.startswith("capability:"):
+            pattern = re.compile(rf'^\s*#\s*"{re.escape(key.split(":", 1)[1])}",')
+        else:
+            pattern = re.compile(rf"^{re.escape(key)} = ")
+        found = [i for i, line in enumerate(lines) if pattern.search(line)]
+        assert len(found) == 1, f"{key}: {len(found)} lines"
+        line = lines[found[0]]
+        assert line in guessed_lines(text), f"{key} is not a line init marked for review: {line}"
+        if key.startswith("capability:"):
+            lines[found[0]] = line.replace("# ", "", 1).split("  #")[0] + "  # reviewed"
+        else:
+            lines[found[0]] = f"{key} = {value!r}".replace("'", '"') + "  # reviewed"
+    return "\n".join(lines) + "\n"
+
+
+def run_reviewed(target: Served, text: str, path: Path, edits: dict[str, Any]) -> dict[str, str]:
+    path.write_text(review(text, edits))
+    return verdicts(run_suite(path, target.environ))
+
+
+def agrees_with_pinned(target: Served, got: dict[str, str]) -> None:
+    pinned = expected_verdicts(target.name)
+    differing = {check_id: f"{verdict} (pinned {pinned[check_id]})" for check_id, verdict in got.items()
+                 if verdict != "not-applicable" and verdict != pinned[check_id]}
+    assert not differing, differing
+
+
+def test_init_against_the_served_reference(reference_target: Served, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = init(reference_target, tmp_path / "reference.toml", capsys=capsys, monkeypatch=monkeypatch)
+    assert "# GUESS" in text and '"session_limit",' in text
+    got = run_reviewed(reference_target, text, tmp_path / "reviewed.toml",
+                       {"login_ip_limit": REFERENCE_LOGIN_IP_LIMIT, "max_wait": 0})
+    bad = {check_id: verdict for check_id, verdict in got.items() if verdict not in ("pass", "not-applicable")}
+    assert not bad, bad
+    assert sum(verdict == "pass" for verdict in got.values()) >= 50
+
+
+def test_init_against_notes_without_openapi(notes_target: Served, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = init(notes_target, tmp_path / "notes.toml", capsys=capsys, monkeypatch=monkeypatch)
+    for observed in ('access_field = "data.jwt"', 'header = "X-Access-Token"', 'scheme = ""',
+                     'refresh_in = "header"', 'method = "DELETE"'):
+        assert observed in text
+    got = run_reviewed(notes_target, text, tmp_path / "reviewed.toml", {})
+    agrees_with_pinned(notes_target, got)
+    assert sum(verdict != "not-applicable" for verdict in got.values()) >= 30
+
+
+def test_init_against_shop_from_its_openapi_with_an_account_and_a_client(
+        shop_target: Served, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = init(shop_target, tmp_path / "shop.toml", "--username-env", "SHOP_USER1", "--password-env",
+                "SHOP_PASSWORD1", "--client-id", shop_target.environ["SHOP_CLIENT_ID"], "--client-secret-env",
+                "SHOP_CLIENT_SECRET", capsys=capsys, monkeypatch=monkeypatch)
+    for observed in ('body = "form"', 'extra = { grant_type = "password" }', 'auth = "none"',
+                     'password = "${SHOP_PASSWORD1}"', 'secret = "${SHOP_CLIENT_SECRET}"'):
+        assert observed in text
+    got = run_reviewed(shop_target, text, tmp_path / "reviewed.toml", {
+        "capability:rate_limit_login": True, "login_account_limit": 10, "login_ip_limit": 40, "login_window": 3,
+        "max_wait": 30})
+    agrees_with_pinned(shop_target, got)
+    assert got["RL-LOGIN-ACCOUNT"] == "pass" and got["RL-XFF-SPOOF"] == "fail"
+
+
+def test_init_against_the_cookie_portal(portal_target: Served, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = init(portal_target, tmp_path / "portal.toml", capsys=capsys, monkeypatch=monkeypatch)
+    for observed in ('delivery = "cookie"', 'csrf_header = "X-Portal-CSRF"',
+                     'username_template = "{name}@example.test"', 'path = "/account/sessions/{id}"'):
+        assert observed in text
+    got = run_reviewed(portal_target, text, tmp_path / "reviewed.toml", {"min_length": 10, "max_length": 64})
+    agrees_with_pinned(portal_target, got)
+    assert got["COOK-CSRF"] == "pass" and got["SES-DELETE"] == "pass"
+
+
+def test_init_refuses_to_overwrite_and_reports_an_unreachable_target(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    existing = tmp_path / "profile.toml"
+    existing.write_text("# mine\n")
+    assert main(["init", "--target", "http://127.0.0.1:9", "-o", str(existing)]) == exitcodes.USAGE_OR_PROFILE
+    assert "--force" in capsys.readouterr().err and existing.read_text() == "# mine\n"
+    url = f"http://127.0.0.1:{free_port()}"
+    assert main(["init", "--target", url, "-o", str(tmp_path / "new.toml")]) == exitcodes.TARGET_UNREACHABLE
+    err = capsys.readouterr().err
+    assert url in err and "Traceback" not in err
+    assert main(["init", "--target", url, "-o", str(tmp_path / "new.toml"), "--username-env", "U"]) == \
+        exitcodes.USAGE_OR_PROFILE
+    assert "--password-env" in capsys.readouterr().err
+
+
+def test_init_names_an_unset_account_variable(portal_target: Served, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    code = main(["init", "--target", portal_target.url, "-o", str(tmp_path / "p.toml"), "--username-env",
+                 "AUTHCONFORM_TEST_NO_SUCH_USER", "--password-env", "AUTHCONFORM_TEST_NO_SUCH_PASSWORD"])
+    assert code == exitcodes.USAGE_OR_PROFILE
+    assert "AUTHCONFORM_TEST_NO_SUCH_USER" in capsys.readouterr().err
+
+
+def test_the_reviewed_profile_dry_runs_with_reasons(portal_target: Served, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = init(portal_target, tmp_path / "portal.toml", capsys=capsys, monkeypatch=monkeypatch)
+    path = tmp_path / "reviewed.toml"
+    path.write_text(review(text, {"min_length": 10, "max_length": 64}))
+    assert main(["run", "--dry-run", "--profile", str(path)]) == exitcodes.OK
+    out = capsys.readouterr().out
+    assert re.search(r"COOK-CSRF\s+run", out)
+    assert re.search(r"RL-LOGIN-IP\s+not applicable: needs capability 'rate_limit_login'", out)
