@@ -5,15 +5,17 @@ sequence that breaks the target and is reported as a readable, numbered scenario
 from __future__ import annotations
 
 import os
-import random
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky, FlakyStrategyDefinition
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, get_state_machine_test, initialize, invariant, rule
 
 from conformance.api import Principal, Tokens
 from conformance.context import CheckContext
@@ -27,6 +29,26 @@ EXAMPLES = {"ci": 30, "thorough": 300}
 # Over HTTP every login may wait out a real login window: fewer, equally long sequences.
 HTTP_EXAMPLES = {"ci": 6, "thorough": 100}
 NO_SHRINK_VARIABLE = "AUTHCONF_STATEFUL_NO_SHRINK"
+# Seconds hypothesis may spend shrinking a failure: a short sequence is worth a little time, not
+# the five minutes hypothesis allows itself by default.
+SHRINK_SECONDS = {"ci": 20, "thorough": 300}
+
+
+@contextmanager
+def shrink_budget(seconds: int) -> Iterator[None]:
+    # Hypothesis has no setting for this, only a module constant read when shrinking starts; a
+    # version without it simply keeps its own default.
+    from hypothesis.internal.conjecture import engine
+
+    saved = getattr(engine, "MAX_SHRINKING_SECONDS", None)
+    if saved is None:
+        yield
+        return
+    engine.MAX_SHRINKING_SECONDS = seconds
+    try:
+        yield
+    finally:
+        engine.MAX_SHRINKING_SECONDS = saved
 
 
 class Mismatch(AssertionError):
@@ -393,14 +415,17 @@ def stateful_model(ctx: CheckContext) -> None:
         phases=tuple(Phase) if os.environ.get(NO_SHRINK_VARIABLE) != "1"
         else tuple(p for p in Phase if p is not Phase.shrink),
     )
-    # Hypothesis draws its seed from the global random generator: fix it, so a run is repeatable
-    # (AUTHCONF_HYPOTHESIS_SEED picks another), then give the generator back its own state.
+    # A fixed seed makes a run repeatable (AUTHCONF_HYPOTHESIS_SEED picks another). Hypothesis keeps
+    # its own generator, so the seed goes on the test itself: the test run_state_machine_as_test
+    # would build, built here so that hypothesis.seed can be put on it.
     seed = int(os.environ.get("AUTHCONF_HYPOTHESIS_SEED") or DEFAULT_SEED)
     ctx.details["hypothesis_seed"] = seed
-    saved = random.getstate()
-    random.seed(seed)
+    test = get_state_machine_test(machine, settings=machine.TestCase.settings,
+                                  _flaky_state={"selecting_rule": False})
+    fixed_seed(seed)(test)
     try:
-        run_state_machine_as_test(machine, settings=machine.TestCase.settings)
+        with shrink_budget(SHRINK_SECONDS.get(profile_name, SHRINK_SECONDS["ci"])):
+            test()
     except (ControlFailed, CheckFailed):
         raise
     except FlakyStrategyDefinition as exc:
@@ -414,8 +439,6 @@ def stateful_model(ctx: CheckContext) -> None:
         ctx.details["stateful_records"] = records[-1] if records else []
         numbered = "; ".join(f"{i}. {line}" for i, line in enumerate(steps, 1))
         raise CheckFailed(f"{_first_line(exc)} — shortest sequence found: {numbered}") from None
-    finally:
-        random.setstate(saved)
     ctx.details["stateful_examples"] = len(transcript)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conformance import profile, registry
+from conformance.checks.stateful import NO_SHRINK_VARIABLE
 from conformance.deployments import in_process_source, reference_config
 from conformance.runner import run_check
 from conformance.verdict import Result, Verdict
@@ -42,8 +43,23 @@ def test_at_least_three_stateful_faults_name_the_model() -> None:
     assert len(STATEFUL_FAULTS) >= 3
 
 
+def test_the_same_seed_finds_the_same_sequence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTHCONF_HYPOTHESIS_SEED", "4")
+    monkeypatch.setenv(NO_SHRINK_VARIABLE, "1")  # shrinking has a time budget; generation has none
+    first, second = run_stateful(frozenset({"evict-newest"})), run_stateful(frozenset({"evict-newest"}))
+    assert first.verdict is second.verdict is Verdict.FAIL
+    assert [r["op"] for r in first.details["stateful_records"]] == [r["op"] for r in second.details["stateful_records"]]
+
+
 @pytest.mark.parametrize("fault", STATEFUL_FAULTS)
-def test_the_stateful_model_catches_its_fault_with_a_short_readable_sequence(fault: str) -> None:
+def test_the_stateful_model_catches_every_fault_that_names_it(fault: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(NO_SHRINK_VARIABLE, "1")  # only the kill matters here; shrinking is tested below
+    result = run_stateful(frozenset({fault}))
+    assert result.verdict is Verdict.FAIL, f"{fault}: {result.verdict} {result.reason}"
+
+
+@pytest.mark.parametrize("fault", ["reuse-no-family-revoke", "sessions-not-bound"])
+def test_a_caught_fault_shrinks_to_a_short_readable_sequence(fault: str) -> None:
     result = run_stateful(frozenset({fault}))
     assert result.verdict is Verdict.FAIL, f"{fault}: {result.verdict} {result.reason}"
     steps = result.details["stateful_steps"]
