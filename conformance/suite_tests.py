@@ -9,7 +9,7 @@ import pytest
 from conformance import registry
 from conformance.plugin import report_verdict
 from conformance.profile import ProfileError
-from conformance.runner import run_check
+from conformance.runner import run_check, unmet_needs
 from conformance.suite_support import suite_source
 from conformance.verdict import TargetUnreachable
 
@@ -17,11 +17,15 @@ from conformance.verdict import TargetUnreachable
 @pytest.fixture(scope="session")
 def authconform_source(pytestconfig: pytest.Config) -> Any:
     try:
-        return suite_source(pytestconfig)
+        source = suite_source(pytestconfig)
     except ProfileError as exc:
         pytest.exit(f"profile error: {exc}", returncode=2)
     except TargetUnreachable as exc:
         pytest.exit(f"target unreachable: {exc}", returncode=3)
+    breaker = getattr(source, "breaker", None)
+    if breaker is not None and breaker.trip is not None:  # the pre-flight found no target to test
+        pytest.exit(breaker.trip.headline(), returncode=3)
+    return source
 
 
 @pytest.mark.parametrize(
@@ -31,5 +35,12 @@ def authconform_source(pytestconfig: pytest.Config) -> Any:
 def test_check(check_id: str, authconform_source: Any, request: pytest.FixtureRequest) -> None:
     check = registry.get(check_id)
     strict = bool(request.config.getoption("authconform_strict"))
-    result = run_check(check, authconform_source(check), strict=strict)
+    deployment = authconform_source(check)
+    breaker = getattr(authconform_source, "breaker", None)
+    if breaker is not None and breaker.trip is not None and not unmet_needs(check, deployment):
+        result = breaker.blocked(check)  # the target stopped answering earlier in this session
+    else:
+        result = run_check(check, deployment, strict=strict)
+        if breaker is not None:
+            breaker.observe(check, result)
     report_verdict(request.node, result, strict)

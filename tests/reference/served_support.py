@@ -250,6 +250,9 @@ class Client:
     def health(self) -> int:
         return self._send("GET", "/healthz").status_code
 
+    def key_set(self) -> int:
+        return self._send("GET", "/.well-known/jwks.json").status_code
+
 
 def user_id(tokens: dict[str, str]) -> str:
     """The ``sub`` claim of the access token (read, not verified: the test's own token)."""

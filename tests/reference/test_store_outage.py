@@ -69,6 +69,9 @@ def _while_down(client: Client, revoked: dict[str, str], bob: dict[str, str], bo
             assert status in (401, 503), f"{what} answered {status} while the store was down"
             assert seconds < OUTAGE_ANSWER_BOUND, f"{what} took {seconds:.1f} s while the store was down"
     assert client.me_status(bob) == 503  # a valid token cannot be checked: refused, not trusted
+    # What needs no store goes on.
+    assert client.signup(f"t-{secrets.token_hex(4)}", "carol")["username"] == "carol"
+    assert client.key_set() == 200
 
 
 def _after_recovery(client: Client, reference: ServedReference, workers_before: list[int],
