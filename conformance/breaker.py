@@ -133,14 +133,15 @@ class Breaker:
 
     def observe(self, check: Check, result: Result) -> None:
         """Look at a finished check; probe the target and maybe open the breaker."""
-        if result.verdict in (Verdict.PASS, Verdict.FAIL, Verdict.NON_STRICT):
-            self.strikes = 0  # the target answered in a way a check could judge
-            return
         fused = self.target.down is not None
+        judged = result.verdict in (Verdict.PASS, Verdict.FAIL, Verdict.NON_STRICT)
+        if judged:
+            self.strikes = 0  # the target answered in a way a check could judge
         limited = result.verdict is Verdict.ERROR and self._unbearable_429(result)
         if not (fused or limited):
             return
-        self.strikes += 1
+        if not judged:
+            self.strikes += 1
         problem = self._probe_until_ready()
         if problem is not None:
             self.trip = Trip(problem[0], problem[1], check.id)

@@ -48,28 +48,28 @@ def exchange_limit(connect_timeout: float, read_timeout: float) -> float:
 # ---------------------------------------------------------------------------- the watchdog
 
 class _Exchange:
-    """The connections one exchange uses, so its watchdog can cut them when time is up."""
+    """The connections (and raw sockets) one exchange uses, so its watchdog can cut them."""
 
     def __init__(self) -> None:
-        self.connections: list[HTTPConnection] = []
+        self.parts: list[HTTPConnection | socket.socket] = []
         self.expired = False
         self._lock = threading.Lock()
 
-    def attach(self, connection: HTTPConnection) -> None:
+    def attach(self, part: HTTPConnection | socket.socket) -> None:
         with self._lock:
-            self.connections.append(connection)
+            self.parts.append(part)
             if self.expired:
-                _cut(connection)
+                _cut(part)
 
     def expire(self) -> None:
         with self._lock:
             self.expired = True
-            for connection in self.connections:
-                _cut(connection)
+            for part in self.parts:
+                _cut(part)
 
 
-def _cut(connection: HTTPConnection) -> None:
-    sock = getattr(connection, "sock", None)
+def _cut(part: HTTPConnection | socket.socket) -> None:
+    sock = part if isinstance(part, socket.socket) else getattr(part, "sock", None)
     if sock is None:
         return
     try:
@@ -82,13 +82,18 @@ def _cut(connection: HTTPConnection) -> None:
 _current = threading.local()  # the exchange this thread is in, if any
 
 
-def _attach(connection: HTTPConnection) -> None:
+def _attach(part: HTTPConnection | socket.socket) -> None:
     exchange: _Exchange | None = getattr(_current, "exchange", None)
     if exchange is not None:
-        exchange.attach(connection)
+        exchange.attach(part)
 
 
 class _WatchedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _attach(sock)  # before a TLS handshake, which a hostile server may drag out
+        return sock
+
     def connect(self) -> None:
         super().connect()
         _attach(self)
@@ -99,6 +104,11 @@ class _WatchedHTTPConnection(HTTPConnection):
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _attach(sock)
+        return sock
+
     def connect(self) -> None:
         super().connect()
         _attach(self)

@@ -153,6 +153,8 @@ CASES = [
          exitcodes.TARGET_UNREACHABLE, "https://"),
     Case("plain-http-on-an-https-profile", serve(same(fixed(200, b"{}")), scheme="https"),
          exitcodes.TARGET_UNREACHABLE, "does not speak TLS"),
+    Case("tls-handshake-never-answered", serve(same(hang), scheme="https"), exitcodes.TARGET_UNREACHABLE,
+         "did not answer"),
     Case("self-signed-certificate", serve(same(fixed(200, b"{}")), tls=True),
          exitcodes.TARGET_UNREACHABLE, "not trusted"),
     Case("429-everywhere", serve(same(fixed(429, b'{"error": "rate_limited"}', headers=RATE_LIMITED))),
