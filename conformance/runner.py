@@ -19,7 +19,7 @@ from conformance import exitcodes
 from conformance.breaker import Trip
 from conformance.context import CheckContext
 from conformance.diagnosis import explain
-from conformance.evidence import Redactor
+from conformance.evidence import Redactor, printable
 from conformance.minting import Minter, SigningKey
 from conformance.profile import CAPABILITIES, Profile
 from conformance.registry import Check, Level
@@ -102,7 +102,7 @@ def run_check(check: Check, deployment: Deployment, *, strict: bool = False) -> 
         reason = deployment.redactor.text(f"harness error: {type(exc).__name__}: {exc}")
     if verdict is Verdict.ERROR:
         reason += explain(ctx.last_response)  # what was odd about the target's last answer, if anything
-    result = Result(check.id, verdict, deployment.redactor.text(reason), ctx.evidence,
+    result = Result(check.id, verdict, printable(deployment.redactor.text(reason)), ctx.evidence,
                     real_perf() - started, ctx.details)
     if verdict is Verdict.PASS:
         result.evidence = result.evidence[-4:]  # a pass needs little evidence; keep reports small

@@ -29,6 +29,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from conformance.evidence import printable
 from conformance.targets.base import MAX_BODY_BYTES, Headers, Response
 from conformance.verdict import TargetUnreachable
 
@@ -297,6 +298,10 @@ class HttpTarget:
         if isinstance(exc, requests.exceptions.Timeout):
             return f"{self.base_url} did not answer within {self._timeouts[1]:g} s (target.read_timeout)"
         if isinstance(exc, requests.exceptions.ConnectionError):
+            not_http = _cause(exc, http.client.BadStatusLine)
+            if not_http is not None:
+                return (f"{self.base_url} answered with something that is not HTTP (it began "
+                        f"{str(not_http)[:40]!r}): is this the right host and port?")
             if "refused" in text.lower():
                 return f"cannot connect to {self.base_url}: connection refused (is the server running?)"
             hint = ""
@@ -333,8 +338,6 @@ def _ssl_detail(text: str) -> str:
 def _plain(exc: BaseException, depth: int = 0) -> str:
     """The message of the innermost cause, without the wrappers' reprs (requests wraps urllib3,
     which wraps http.client and ssl)."""
-    if isinstance(exc, http.client.BadStatusLine):
-        return f"its answer is not HTTP (it began {_printable(str(exc)[:40])!r})"
     if depth < 6:
         reason = getattr(exc, "reason", None)  # urllib3's MaxRetryError
         if isinstance(reason, BaseException):
@@ -348,11 +351,20 @@ def _plain(exc: BaseException, depth: int = 0) -> str:
     return _short(str(exc) or type(exc).__name__)
 
 
+def _cause(exc: BaseException, kind: type[BaseException], depth: int = 0) -> BaseException | None:
+    """The first exception of ``kind`` in ``exc``'s chain of wrapped causes, or None."""
+    if isinstance(exc, kind):
+        return exc
+    if depth >= 6:
+        return None
+    for inner in (getattr(exc, "reason", None), *exc.args, exc.__cause__, exc.__context__):
+        if isinstance(inner, BaseException):
+            found = _cause(inner, kind, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
 def _short(text: str) -> str:
-    text = _printable(text)
+    text = printable(text)
     return text if len(text) < 200 else text[:200] + "..."
-
-
-def _printable(text: str) -> str:
-    """``text`` with control and other unprintable characters escaped (a hostile target chose them)."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)

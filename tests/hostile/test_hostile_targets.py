@@ -128,7 +128,7 @@ CASES = [
     Case("one-byte-per-second", serve(same(trickle)), exitcodes.TARGET_UNREACHABLE,
          "did not answer within 5 s", ("target.read_timeout=2",)),
     Case("closes-mid-body", serve(same(close_mid_body)), exitcodes.TARGET_UNREACHABLE, "broke off its answer"),
-    Case("not-http", serve(same(not_http)), exitcodes.TARGET_UNREACHABLE, "without an answer"),
+    Case("not-http", serve(same(not_http)), exitcodes.TARGET_UNREACHABLE, "not HTTP"),
     Case("html-everywhere", serve(same(fixed(200, b"<!doctype html><h1>Welcome</h1>", "text/html"))),
          exitcodes.CONFORMANCE_FAILURE, "text/html, not JSON"),
     Case("garbage-everywhere", serve(same(fixed(200, GARBAGE, "application/octet-stream"))),
@@ -149,6 +149,9 @@ CASES = [
     Case("308-to-another-host-and-scheme", serve(to_recorder(308, "https")), exitcodes.CONFORMANCE_FAILURE,
          "redirect"),
     Case("redirect-loop", serve(redirect_loop), exitcodes.CONFORMANCE_FAILURE, "redirect"),
+    # Terminal escape sequences in what the target sends must not reach the user's terminal.
+    Case("escape-sequences-in-headers", serve(same(redirect(302, lambda _r: "/\x1b]0;owned\x07\x1b[2J"))),
+         exitcodes.CONFORMANCE_FAILURE, "redirect"),
     Case("tls-on-an-http-profile", serve(same(fixed(200, b"{}")), tls=True, scheme="http"),
          exitcodes.TARGET_UNREACHABLE, "https://"),
     Case("plain-http-on-an-https-profile", serve(same(fixed(200, b"{}")), scheme="https"),
@@ -210,6 +213,7 @@ def test_the_suite_survives_a_hostile_target(case: Case, recorder: MisbehavingSe
     assert outcome.seconds < MARGIN * bound, f"the run took {outcome.seconds:.1f} s; bound {bound:.1f} s"
     assert outcome.code == case.exit_code, outcome.output[-3000:]
     assert "Traceback" not in outcome.output, outcome.output[-3000:]
+    assert "\x1b" not in outcome.output, "an escape sequence of the target reached the output"
     results = outcome.report["checks"]
     assert len(results) == len(registry.all_checks())
     assert {r["verdict"] for r in results} <= {"error", "not-applicable"}, "a check passed against a hostile target"
