@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -21,5 +23,8 @@ def recorder() -> Iterator[MisbehavingServer]:
 
 
 @pytest.fixture(scope="session")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
-    return self_signed(tmp_path_factory.mktemp("tls"))
+def tls_files() -> Iterator[TlsFiles]:
+    # A directory of its own rather than pytest's numbered temporary directories (which every
+    # pytest session of the machine's user shares and prunes).
+    with tempfile.TemporaryDirectory(prefix="authconform-tls-") as directory:
+        yield self_signed(Path(directory))
