@@ -16,7 +16,7 @@ from typing import Any
 import freezegun.api as _real_clocks
 
 from conformance import exitcodes
-from conformance.breaker import Trip
+from conformance.breaker import Breaker, Trip
 from conformance.context import CheckContext
 from conformance.diagnosis import explain
 from conformance.evidence import Redactor, printable
@@ -109,6 +109,17 @@ def run_check(check: Check, deployment: Deployment, *, strict: bool = False) -> 
     return result
 
 
+def run_guarded(check: Check, deployment: Deployment, breaker: Breaker | None, *, strict: bool = False) -> Result:
+    """``run_check`` behind the run's circuit breaker: not run once it is open (unless not
+    applicable anyway), and shown each result so that it can open."""
+    if breaker is not None and breaker.trip is not None and not unmet_needs(check, deployment):
+        return breaker.blocked(check)
+    result = run_check(check, deployment, strict=strict)
+    if breaker is not None:
+        breaker.observe(check, result)
+    return result
+
+
 @dataclass
 class RunResult:
     profile: Profile
@@ -148,12 +159,7 @@ def run(checks: Iterable[Check], source: DeploymentSource, *, strict: bool = Fal
         except TargetUnreachable as exc:
             result = Result(check.id, Verdict.ERROR, f"target unreachable: {exc}")
         else:
-            if breaker is not None and breaker.trip is not None and not unmet_needs(check, deployment):
-                result = breaker.blocked(check)
-            else:
-                result = run_check(check, deployment, strict=strict)
-                if breaker is not None:
-                    breaker.observe(check, result)
+            result = run_guarded(check, deployment, breaker, strict=strict)
         results.append(result)
         if progress is not None:
             progress(check, result, index, len(chosen))

@@ -9,7 +9,7 @@ import pytest
 from conformance import registry
 from conformance.plugin import report_verdict
 from conformance.profile import ProfileError
-from conformance.runner import run_check, unmet_needs
+from conformance.runner import run_guarded
 from conformance.suite_support import suite_source
 from conformance.verdict import TargetUnreachable
 
@@ -35,12 +35,6 @@ def authconform_source(pytestconfig: pytest.Config) -> Any:
 def test_check(check_id: str, authconform_source: Any, request: pytest.FixtureRequest) -> None:
     check = registry.get(check_id)
     strict = bool(request.config.getoption("authconform_strict"))
-    deployment = authconform_source(check)
-    breaker = getattr(authconform_source, "breaker", None)
-    if breaker is not None and breaker.trip is not None and not unmet_needs(check, deployment):
-        result = breaker.blocked(check)  # the target stopped answering earlier in this session
-    else:
-        result = run_check(check, deployment, strict=strict)
-        if breaker is not None:
-            breaker.observe(check, result)
+    breaker = getattr(authconform_source, "breaker", None)  # an HTTP target: see conformance/breaker.py
+    result = run_guarded(check, authconform_source(check), breaker, strict=strict)
     report_verdict(request.node, result, strict)
