@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # ---------------------------------------------------------------------------- run
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from conformance.deployments import http_source, in_process_source, reference_config
+    from conformance.deployments import guarded_http_source, in_process_source, reference_config
     from conformance.runner import run, unmet_needs
     from reports.commands import finish_run, prepare_run
 
@@ -145,7 +145,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.target or args.profile:
         if args.fault:
             raise UsageError("--fault switches faults on in the bundled reference; drop --target/--profile")
-        source = http_source(profile) if not args.dry_run else None
+        source = guarded_http_source(profile) if not args.dry_run else None
         target_name = profile.target.base_url
     else:
         from reference_impl.faults import parse_fault_list

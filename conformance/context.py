@@ -29,6 +29,7 @@ class CheckContext:
         self.evidence: list[dict[str, Any]] = []
         self.exchanges = 0
         self.details: dict[str, Any] = {}
+        self.last_response: Response | None = None  # what the target last answered (diagnosis of errors)
         self.api = Api(self)
         self.users = Users(self)
 
@@ -61,6 +62,7 @@ class CheckContext:
                                        status=None, response_headers={}, response_body=None,
                                        error=str(exc)))
             raise
+        self.last_response = response
         url = path + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
         self._keep(exchange_record(self.redactor, note=note, method=method, url=url,
                                    request_headers=shown_headers, request_body=request_body,

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from conformance.breaker import Breaker
 from conformance.minting import SigningKey
 from conformance.profile import Profile, ProfileError
 from conformance.registry import Check
@@ -102,13 +103,16 @@ def signing_from_profile(profile: Profile) -> SigningKey | None:
     return SigningKey(signing.algorithm or profile.tokens.algorithm, key, signing.kid)
 
 
-def http_source(profile: Profile) -> DeploymentSource:
-    """One shared HTTP target for every check; checks isolate themselves with fresh users."""
+def http_deployment(profile: Profile) -> Deployment:
+    """The deployment of a target described by ``profile``, not yet probed."""
     settings = profile.target
     if not settings.base_url:
         raise ProfileError(profile.source, "target.base_url", "no target URL",
                            "pass --target URL or set target.base_url")
     verify: bool | str = settings.ca_file or settings.verify_tls
+    if settings.ca_file and not Path(settings.ca_file).is_file():
+        raise ProfileError(profile.source, "target.ca_file", f"{settings.ca_file} is not a readable file",
+                           "point it at the PEM file of the CA that signed the target's certificate")
     target = HttpTarget(settings.base_url, connect_timeout=settings.connect_timeout,
                         read_timeout=settings.read_timeout, verify=verify)
     signing = signing_from_profile(profile)
@@ -117,8 +121,36 @@ def http_source(profile: Profile) -> DeploymentSource:
         deployment.redactor.add(signing.key)
     for account in profile.users.accounts:
         deployment.redactor.add(account.password)
-    wait_until_ready(target, settings.ready_path, settings.ready_timeout)
+    return deployment
+
+
+def http_source(profile: Profile) -> DeploymentSource:
+    """One shared HTTP target for every check; checks isolate themselves with fresh users."""
+    deployment = http_deployment(profile)
+    settings = profile.target
+    assert isinstance(deployment.target, HttpTarget)
+    wait_until_ready(deployment.target, settings.ready_path, settings.ready_timeout)
     return lambda _check: deployment
+
+
+class GuardedSource:
+    """``http_source`` behind the run's circuit breaker (``conformance/breaker.py``): a target
+    that does not answer ends the run's checks with errors at once instead of raising."""
+
+    def __init__(self, deployment: Deployment, breaker: Breaker) -> None:
+        self.deployment = deployment
+        self.breaker = breaker
+
+    def __call__(self, _check: Check) -> Deployment:
+        return self.deployment
+
+
+def guarded_http_source(profile: Profile) -> DeploymentSource:
+    deployment = http_deployment(profile)
+    assert isinstance(deployment.target, HttpTarget)
+    breaker = Breaker(deployment.target, profile.target)
+    breaker.preflight()
+    return GuardedSource(deployment, breaker)
 
 
 def wait_until_ready(target: HttpTarget, path: str, timeout: float) -> None:
@@ -127,7 +159,7 @@ def wait_until_ready(target: HttpTarget, path: str, timeout: float) -> None:
     last_error = ""
     while True:
         try:
-            target.request("GET", path)
+            target.probe(path)
             return
         except TargetUnreachable as exc:
             last_error = str(exc)

@@ -48,6 +48,14 @@ class Redactor:
         return cleaned
 
 
+def printable(text: str) -> str:
+    """``text`` with control and other unprintable characters escaped: what a target chose to send
+    (a header, a status line) never reaches a terminal as an escape sequence."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def _mask_header(name: str, value: str) -> str:
     lowered = name.lower()
     if lowered in {"authorization", "proxy-authorization"}:

@@ -96,7 +96,7 @@ class TargetSection:
     base_url: str = doc("URL of the target, e.g. http://127.0.0.1:8000", default="")
     connect_timeout: float = doc("seconds to wait for a TCP connection", default=3.0)
     read_timeout: float = doc("seconds to wait for a response", default=10.0)
-    verify_tls: bool = doc("verify the target's TLS certificate", default=True)
+    verify_tls: bool = doc("verify the target's TLS certificate (also written verify)", default=True)
     ca_file: str = doc("CA bundle to verify the target with (empty: system store)", default="")
     ready_timeout: float = doc("seconds the readiness probe waits for the target", default=20.0)
     ready_path: str = doc("path probed for readiness (any HTTP answer counts)", default="/healthz")
@@ -343,8 +343,25 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
+# Other names a profile may use for a field (section -> {alias: field}); the alias wins when both are set.
+ALIASES: dict[str, dict[str, str]] = {"target": {"verify": "verify_tls"}}
+
+
+def _apply_aliases(data: dict[str, Any]) -> None:
+    for section, names in ALIASES.items():
+        table = data.get(section)
+        if not isinstance(table, dict) or not any(alias in table for alias in names):
+            continue
+        table = dict(table)
+        for alias, name in names.items():
+            if alias in table:
+                table[name] = table.pop(alias)
+        data[section] = table
+
+
 def build(data: dict[str, Any], source: str) -> Profile:
     data = dict(data)
+    _apply_aliases(data)
     data["source"] = source
     profile = _build(Profile, data, source, "")
     _validate(profile)

@@ -15,8 +15,11 @@ from typing import Any
 
 import freezegun.api as _real_clocks
 
+from conformance import exitcodes
+from conformance.breaker import Breaker, Trip
 from conformance.context import CheckContext
-from conformance.evidence import Redactor
+from conformance.diagnosis import explain
+from conformance.evidence import Redactor, printable
 from conformance.minting import Minter, SigningKey
 from conformance.profile import CAPABILITIES, Profile
 from conformance.registry import Check, Level
@@ -97,10 +100,23 @@ def run_check(check: Check, deployment: Deployment, *, strict: bool = False) -> 
         log.debug("check %s raised\n%s", check.id, traceback.format_exc())
         verdict = Verdict.ERROR
         reason = deployment.redactor.text(f"harness error: {type(exc).__name__}: {exc}")
-    result = Result(check.id, verdict, deployment.redactor.text(reason), ctx.evidence,
+    if verdict is Verdict.ERROR:
+        reason += explain(ctx.last_response)  # what was odd about the target's last answer, if anything
+    result = Result(check.id, verdict, printable(deployment.redactor.text(reason)), ctx.evidence,
                     real_perf() - started, ctx.details)
     if verdict is Verdict.PASS:
         result.evidence = result.evidence[-4:]  # a pass needs little evidence; keep reports small
+    return result
+
+
+def run_guarded(check: Check, deployment: Deployment, breaker: Breaker | None, *, strict: bool = False) -> Result:
+    """``run_check`` behind the run's circuit breaker: not run once it is open (unless not
+    applicable anyway), and shown each result so that it can open."""
+    if breaker is not None and breaker.trip is not None and not unmet_needs(check, deployment):
+        return breaker.blocked(check)
+    result = run_check(check, deployment, strict=strict)
+    if breaker is not None:
+        breaker.observe(check, result)
     return result
 
 
@@ -113,6 +129,7 @@ class RunResult:
     started: float
     finished: float
     meta: dict[str, Any] = field(default_factory=dict)
+    stopped: Trip | None = None  # the circuit breaker opened: the rest of the run did not reach the target
 
     def counts(self) -> dict[str, int]:
         counts = {str(v): 0 for v in Verdict}
@@ -121,6 +138,8 @@ class RunResult:
         return counts
 
     def exit_code(self, *, strict: bool = False) -> int:
+        if self.stopped is not None:
+            return exitcodes.TARGET_UNREACHABLE
         for result in self.results:
             if result.verdict.is_failure or (strict and result.verdict is Verdict.NON_STRICT):
                 return 1
@@ -133,17 +152,20 @@ def run(checks: Iterable[Check], source: DeploymentSource, *, strict: bool = Fal
     chosen = list(checks)
     started = real_time()
     results = []
+    breaker = getattr(source, "breaker", None)  # a guarded HTTP source: see conformance/breaker.py
     for index, check in enumerate(chosen, 1):
         try:
             deployment = source(check)
         except TargetUnreachable as exc:
             result = Result(check.id, Verdict.ERROR, f"target unreachable: {exc}")
         else:
-            result = run_check(check, deployment, strict=strict)
+            result = run_guarded(check, deployment, breaker, strict=strict)
         results.append(result)
         if progress is not None:
             progress(check, result, index, len(chosen))
     close = getattr(source, "close", None)  # in-process sources stop their last target's clock
     if close is not None:
         close()
-    return RunResult(profile, target_name, chosen, results, started, real_time())
+    stopped = breaker.trip if breaker is not None else None
+    meta: dict[str, Any] = {"stopped": stopped.to_dict() if stopped is not None else None}
+    return RunResult(profile, target_name, chosen, results, started, real_time(), meta, stopped)

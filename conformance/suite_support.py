@@ -18,11 +18,11 @@ def suite_profile(config: pytest.Config) -> Profile:
 
 
 def suite_source(config: pytest.Config) -> Any:
-    from conformance.deployments import http_source, in_process_source, reference_config
+    from conformance.deployments import guarded_http_source, in_process_source, reference_config
 
     profile = suite_profile(config)
     if config.getoption("authconform_target") or config.getoption("authconform_profile"):
-        return http_source(profile)
+        return guarded_http_source(profile)  # behind the circuit breaker, as under `authconform run`
     from reference_impl.faults import parse_fault_list
 
     faults = parse_fault_list(",".join(config.getoption("authconform_fault") or []))

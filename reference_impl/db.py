@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import Flask, g
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import StaticPool
 
-SQLITE_BUSY_TIMEOUT = 15  # seconds a worker waits for another worker's write on a SQLite file
+# Seconds a worker waits for another worker's write on a SQLite file before the request answers 503;
+# a ``?timeout=SECONDS`` in the database URL chooses another wait.
+SQLITE_BUSY_TIMEOUT = 15
 
 
 class Base(DeclarativeBase):
@@ -19,7 +21,10 @@ def make_engine(url: str) -> Engine:
         # One in-memory database shared by every thread of this process.
         return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     if url.startswith("sqlite"):
-        return create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT})
+        connect_args: dict[str, object] = {"check_same_thread": False}
+        if "timeout" not in make_url(url).query:
+            connect_args["timeout"] = SQLITE_BUSY_TIMEOUT
+        return create_engine(url, connect_args=connect_args)
     return create_engine(url, pool_pre_ping=True)
 
 

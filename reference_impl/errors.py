@@ -8,11 +8,15 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from reference_impl.store import StoreUnavailable
 
 REALM = "authconform"
+# Seconds a client is asked to wait when a part of the service (store, database) is unavailable.
+RETRY_AFTER_UNAVAILABLE = 1
 log = logging.getLogger("reference_impl")
 
 
@@ -73,6 +77,12 @@ def error_response(status: int, error: str, message: str, headers: dict[str, str
     return response
 
 
+def database_reason(exc: Exception) -> str:
+    """The driver's own words (``database is locked``), without SQLAlchemy's SQL and parameters."""
+    original = getattr(exc, "orig", None)
+    return f"{type(original or exc).__name__}: {original or exc}".splitlines()[0]
+
+
 def challenge(token_sent: bool) -> str:
     value = f'Bearer realm="{REALM}"'
     if token_sent:
@@ -93,7 +103,16 @@ def init_app(app: Flask) -> None:
     def store_down(exc: StoreUnavailable) -> ResponseReturnValue:
         log.warning("store unavailable: %s", exc)
         return error_response(503, "service_unavailable", "the session store is unavailable; try again later",
-                              {"Retry-After": "1"})
+                              {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)})
+
+    # The database locked (SQLite busy past its timeout), read-only, out of space or unreachable,
+    # or no pooled connection free in time: the request cannot be served, nothing is wrong with it.
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def database_down(exc: Exception) -> ResponseReturnValue:
+        log.warning("database unavailable: %s", database_reason(exc))
+        return error_response(503, "service_unavailable", "the database is unavailable; try again later",
+                              {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)})
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:

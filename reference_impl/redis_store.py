@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from reference_impl.store import (
     CLEANUP_GRACE,
@@ -28,6 +30,10 @@ from reference_impl.store import (
 NO_DEADLINE_TTL = 30 * 86400
 USER_CACHE_TTL = 3600
 SOCKET_TIMEOUT = 2.0
+# One retry on a fresh connection (the first use after Redis restarted finds the pooled one dead),
+# no more: while Redis is down a request answers 503 within about 2 x SOCKET_TIMEOUT, instead of
+# redis-py's default ten retries with backoff.
+RETRIES = 1
 
 T = TypeVar("T")
 
@@ -199,7 +205,8 @@ class RedisStore:
         self.prefix = prefix
         # Typed loosely: redis-py's generics do not model decode_responses=True.
         self.client: Any = client or redis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT)
+            url, decode_responses=True, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT,
+            retry=Retry(NoBackoff(), RETRIES))
         register: Callable[[str], Any] = self.client.register_script
         self._authenticate = register(_AUTHENTICATE)
         self._create_session = register(_CREATE_SESSION)

@@ -18,7 +18,7 @@ from reference_impl.db import db
 from reference_impl.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from reference_impl.role_access import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE, current, require
 from reference_impl.services import services
-from reference_impl.store import OnReuse
+from reference_impl.store import OnReuse, StoreUnavailable
 from reference_impl.tenancy import Tenant, ensure_tenant, valid_tenant
 from reference_impl.token_validation import InvalidToken
 from reference_impl.tokens import TokenPair, new_jti
@@ -176,11 +176,22 @@ def login() -> Any:
     session_id = new_session_id(body)
     refresh_jti = new_jti()
     _open_session(user, session_id, refresh_jti, now)
-    svc.store.put_user(user.record())
-    pair = svc.issuer.pair(user_id=user.id, role=user.role, tenant=user.tenant, session_id=session_id, now=now,
-                           refresh_jti=refresh_jti)
-    audit.record_now(user.tenant, "login", actor_id=user.id, subject=user.username)
+    try:
+        svc.store.put_user(user.record())
+        pair = svc.issuer.pair(user_id=user.id, role=user.role, tenant=user.tenant, session_id=session_id, now=now,
+                               refresh_jti=refresh_jti)
+        audit.record_now(user.tenant, "login", actor_id=user.id, subject=user.username)
+    except Exception:
+        _abandon_session(session_id)  # no tokens went out: the session must not count or evict others
+        raise
     return token_answer(pair, session_id)
+
+
+def _abandon_session(session_id: str) -> None:
+    try:
+        services().store.end_session(session_id)
+    except StoreUnavailable:
+        pass  # nobody holds a token of it; it ends with its idle timeout
 
 
 # ---------------------------------------------------------------------------- refresh

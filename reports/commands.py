@@ -79,6 +79,9 @@ def finish_run(result: RunResult, args: argparse.Namespace, prepared: Prepared) 
         for line in gate.lines():
             print(line)
         code = exitcodes.OK if gate.passed else exitcodes.CONFORMANCE_FAILURE
+    if result.stopped is not None:  # the target went away: no baseline makes that a pass
+        code = exitcodes.TARGET_UNREACHABLE
+        print(f"{result.stopped.headline()}; the checks left were not run (verdict error)", file=sys.stderr)
     directory = Path(args.report_dir)
     write_all(report, directory)
     _print_summary(result.counts(), directory, result.finished - result.started)

@@ -63,7 +63,7 @@ def build(run: RunResult) -> dict[str, Any]:
         entry.pop("check_id")
         entry[SEED_DETAIL] = result.details.get(SEED_DETAIL)
         entries.append(entry)
-    meta = {"faults": [], **run.meta}
+    meta = {"faults": [], "stopped": None, **run.meta}
     meta[SEED_DETAIL] = _run_seed(run)
     return {
         "schema": SCHEMA_VERSION,

@@ -79,3 +79,11 @@ def test_wrong_profile_names_the_field_and_the_fix(tmp_path: Path, text: str, fi
 def test_missing_file_is_a_profile_error(tmp_path: Path) -> None:
     with pytest.raises(ProfileError, match="does not exist"):
         profile.load(tmp_path / "nope.toml")
+
+
+def test_verify_is_another_name_for_verify_tls(tmp_path: Path) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text("[target]\nverify = false\n")
+    assert profile.load(path).target.verify_tls is False
+    assert profile.load(None, overrides={"target.verify": False}).target.verify_tls is False
+    assert profile.load(None).target.verify_tls is True
