@@ -7,6 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from conformance.targets.inprocess import settle_cryptography_datetime
+
+# Before any test freezes a clock (see settle_cryptography_datetime).
+settle_cryptography_datetime()
+
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[str]:

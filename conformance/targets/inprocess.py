@@ -10,6 +10,7 @@ provision users of any role directly.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -33,12 +34,32 @@ WORKERS = 2
 EPOCH = dt.datetime(2030, 1, 7, 9, 0, 0, tzinfo=dt.UTC)
 
 
+@functools.cache
+def settle_cryptography_datetime() -> None:
+    """cryptography remembers the datetime type the first time it converts a date; were that first
+    time under a frozen clock, it would remember freezegun's FakeDatetime and refuse every real
+    datetime afterwards (a TLS test after an in-process run, say). So convert one real date first."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "authconform")])
+    day = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(1).not_valid_before(day).not_valid_after(day + dt.timedelta(days=1))
+                   .sign(key, hashes.SHA256()))
+    assert certificate.not_valid_after_utc > day  # the way back, Rust to Python, converts too
+
+
 class FrozenClock:
     def __init__(self) -> None:
         self._freezer = freeze_time(EPOCH, tick=False, ignore=["hypothesis"])
         self._frozen: Any = None
 
     def start(self) -> None:
+        settle_cryptography_datetime()
         self._frozen = self._freezer.start()
 
     def stop(self) -> None:
