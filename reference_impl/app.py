@@ -33,7 +33,10 @@ meta = Blueprint("meta", __name__)
 
 @meta.get("/.well-known/jwks.json")
 def jwks() -> Any:
-    return services().keys.jwks()
+    svc = services()
+    if svc.config.has_fault("jwks-publishes-secret") or svc.config.has_fault("jwks-leaks-private"):
+        return svc.keys.leaky_jwks()
+    return svc.keys.jwks()
 
 
 @meta.get("/healthz")
