@@ -77,6 +77,12 @@ class CheckContext:
         if len(self.evidence) > EVIDENCE_HEAD + EVIDENCE_TAIL:
             del self.evidence[EVIDENCE_HEAD]
 
+    def redact(self, *secrets: str) -> None:
+        """Register secrets learnt from an answer (a leaked private key, say) and mask them in the
+        evidence already kept, which was recorded before anyone knew they were secrets."""
+        self.redactor.add(*secrets)
+        self.evidence = [_scrubbed(self.redactor, record) for record in self.evidence]
+
     # -------------------------------------------------------------- verdict helpers
     def control(self, condition: bool, reason: str) -> None:
         """A negative control: when it does not hold, the check cannot judge (verdict error)."""
@@ -104,6 +110,16 @@ class CheckContext:
         self.control(200 <= me.status < 300, f"a valid access token was refused ({me.status})")
         anonymous = self.api.call("me", note="control: no token")
         self.control(anonymous.status == 401, f"a request without a token answered {anonymous.status}")
+
+
+def _scrubbed(redactor: Redactor, value: Any) -> Any:
+    if isinstance(value, str):
+        return redactor.text(value)
+    if isinstance(value, dict):
+        return {key: _scrubbed(redactor, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(redactor, item) for item in value]
+    return value
 
 
 def _json_text(value: Any) -> str:

@@ -35,7 +35,10 @@ UNAVAILABLE = {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
 
 @meta.get("/.well-known/jwks.json")
 def jwks() -> Any:
-    return services().keys.jwks()
+    svc = services()
+    if svc.config.has_fault("jwks-publishes-secret") or svc.config.has_fault("jwks-leaks-private"):
+        return svc.keys.leaky_jwks()
+    return svc.keys.jwks()
 
 
 @meta.get("/healthz")

@@ -71,6 +71,14 @@ CATALOG: tuple[Fault, ...] = (
     _f("token-in-query", "1", "access_token accepted from the URL query string", "TOK-QUERY-STRING"),
     _f("long-access-ttl", "1", "access tokens valid for 24 hours (the tenant middleware)",
        "TOK-ACCESS-TTL"),
+    _f("refresh-token-long-lived", "1", "refresh tokens issued for a year, whatever the configured refresh TTL",
+       "TOK-REFRESH-FORM"),
+    _f("refresh-token-shared-jti", "1", "one jti per login written into both tokens, so the refresh token has "
+       "no id of its own", "TOK-REFRESH-FORM"),
+    _f("jwks-publishes-secret", "1", "the key set serialiser publishes the HMAC secret as an oct key",
+       "TOK-JWKS-PUBLIC-ONLY"),
+    _f("jwks-leaks-private", "1", "the JWKS is built from the private key object, so d, p and q are published",
+       "TOK-JWKS-PUBLIC-ONLY", jwt_algorithm="RS256"),
     # 2. Refresh, logout, revocation
     _f("logout-client-side-only", "2", "logout only tells the client to forget its tokens",
        "REV-LOGOUT-ACCESS", "REV-LOGOUT-SESSION"),
@@ -105,6 +113,8 @@ CATALOG: tuple[Fault, ...] = (
     _f("unknown-role-accepted", "3", "role names not validated", "ROLE-UNKNOWN-REJECTED"),
     _f("role-from-token", "3", "role read from the token, so a demotion waits for expiry",
        "ROLE-DEMOTION-IMMEDIATE", "ROLE-CLAIM-TAMPER"),
+    _f("signup-role-accepted", "3", "sign-up copies a role field of the body onto the new user (mass "
+       "assignment), so anyone signs up as superadmin", "ROLE-SIGNUP-NO-SUPERADMIN"),
     _f("viewer-can-write", "3", "document writes require only a valid token", "ROLE-MATRIX"),
     _f("audit-for-admins", "3", "audit log guarded by the admin role instead of the audit permission",
        "ROLE-MATRIX"),
@@ -133,6 +143,8 @@ CATALOG: tuple[Fault, ...] = (
        "TEN-LIST-FILTER", "TEN-PARAM-SPOOF"),
     _f("cross-tenant-403", "5", "foreign documents answer 403, revealing that the id exists",
        "TEN-CROSS-TENANT-404"),
+    _f("signup-joins-existing-tenant", "5", "sign-up creates its admin in the named tenant whether or not "
+       "the tenant exists, so anyone joins another company as its admin", "TEN-SIGNUP-NEW-TENANT"),
     _f("superadmin-any-tenant", "5", "superadmin bypasses the tenant filter", "TEN-SUPERADMIN-CONFINED"),
     _f("document-idor", "5", "documents looked up by id alone, without the tenant",
        "TEN-CROSS-TENANT-404", "TEN-SUPERADMIN-CONFINED"),
@@ -157,6 +169,10 @@ CATALOG: tuple[Fault, ...] = (
        "CRED-ENUM-BODY"),
     _f("enumeration-timing", "7", "no dummy hash for unknown users, so they answer faster",
        "CRED-ENUM-TIMING", hash_preset="default"),
+    _f("password-change-no-current", "7", "the current password is verified only when the client sends one",
+       "CRED-PASSWORD-CHANGE-CURRENT"),
+    _f("duplicate-usernames", "7", "user creation upserts on the username: a taken name gets the new password "
+       "and role", "CRED-USERNAME-UNIQUE"),
     _f("short-passwords", "7", "password length not enforced", "CRED-PASSWORD-LENGTH"),
     _f("hash-in-response", "7", "user serialiser includes the password hash", "CRED-NO-SECRET-LEAK"),
     _f("test-token-route", "7", "a debug route mints tokens for any user id (the tenant middleware)",

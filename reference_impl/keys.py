@@ -72,6 +72,15 @@ class KeySet:
     def jwks(self) -> dict[str, Any]:
         return {"keys": [self.public_jwk] if self.public_jwk else []}
 
+    def leaky_jwks(self) -> dict[str, Any]:
+        """Faults jwks-publishes-secret and jwks-leaks-private: the key set serialised from the
+        signing key itself, so the HMAC secret (``k``) or the private members (``d``, ``p``, ...)
+        are published."""
+        if self.public_jwk is None:
+            return {"keys": [{"kty": "oct", "k": b64url(self.signing_key), "alg": self.algorithm, "use": "sig"}]}
+        private: dict[str, Any] = json.loads(algorithm(self.algorithm).to_jwk(self.signing_key))
+        return {"keys": [{**private, "kid": self.kid, "alg": self.algorithm, "use": "sig"}]}
+
     def sign(self, signing_input: bytes) -> bytes:
         if self.algorithm == "HS256":
             # Direct HMAC: PyJWT refuses an empty key, which the blank-secret fault needs.

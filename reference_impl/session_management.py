@@ -16,7 +16,7 @@ from reference_impl import audit, rate_limiting
 from reference_impl.bodies import json_object, string_field
 from reference_impl.db import db
 from reference_impl.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
-from reference_impl.role_access import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE, current, require
+from reference_impl.role_access import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE, ROLES, current, require
 from reference_impl.services import services
 from reference_impl.store import OnReuse, StoreUnavailable
 from reference_impl.tenancy import Tenant, ensure_tenant, valid_tenant
@@ -103,12 +103,15 @@ def register() -> Any:
         raise BadRequest("tenant must be 1-64 characters of a-z 0-9 -")
     password = check_new_password(body.get("password"))
     assert username is not None and tenant is not None
+    role = "admin"
+    if services().config.has_fault("signup-role-accepted") and str(body.get("role")) in ROLES:
+        role = body["role"]  # the bug: the body's role copied onto the new user
     session = db()
-    if session.get(Tenant, tenant) is not None:
+    if session.get(Tenant, tenant) is not None and not services().config.has_fault("signup-joins-existing-tenant"):
         raise Conflict("that tenant already exists", error="tenant_exists")
     try:
-        ensure_tenant(tenant)
-        user = create_user(username=username, password=password, tenant=tenant, role="admin")
+        ensure_tenant(tenant)  # with signup-joins-existing-tenant: the existing tenant, joined as its admin
+        user = create_user(username=username, password=password, tenant=tenant, role=role)
         audit.record(tenant, "tenant.created", actor_id=user.id, subject=username)
         session.commit()
     except (IntegrityError, Conflict):

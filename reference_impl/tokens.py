@@ -13,6 +13,8 @@ from reference_impl.keys import KeySet, b64url
 
 # Fault long-access-ttl: the 24 h access tokens of the tenant middleware.
 LONG_ACCESS_TTL = 86400
+# Fault refresh-token-long-lived: refresh tokens that live a year.
+LONG_REFRESH_TTL = 365 * 86400
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,10 @@ class TokenIssuer:
     @property
     def access_ttl(self) -> int:
         return LONG_ACCESS_TTL if self.config.has_fault("long-access-ttl") else self.config.access_ttl
+
+    @property
+    def refresh_ttl(self) -> int:
+        return LONG_REFRESH_TTL if self.config.has_fault("refresh-token-long-lived") else self.config.refresh_ttl
 
     def encode(self, claims: dict[str, Any]) -> str:
         header: dict[str, Any] = {"alg": self.keys.algorithm, "typ": "JWT"}
@@ -63,13 +69,15 @@ class TokenIssuer:
     def refresh_token(self, *, user_id: int, tenant: str, session_id: str, now: float,
                       jti: str | None = None) -> tuple[str, str]:
         jti = jti or new_jti()
-        claims = self._claims("refresh", user_id, tenant, session_id, now, self.config.refresh_ttl, jti)
+        claims = self._claims("refresh", user_id, tenant, session_id, now, self.refresh_ttl, jti)
         return self.encode(claims), jti
 
     def pair(self, *, user_id: int, role: str, tenant: str, session_id: str, now: float,
              refresh_jti: str) -> TokenPair:
+        # Fault refresh-token-shared-jti: the login's one id written into both tokens.
+        shared = refresh_jti if self.config.has_fault("refresh-token-shared-jti") else None
         access, access_jti = self.access_token(user_id=user_id, role=role, tenant=tenant, session_id=session_id,
-                                               now=now)
+                                               now=now, jti=shared)
         refresh, _ = self.refresh_token(user_id=user_id, tenant=tenant, session_id=session_id, now=now,
                                         jti=refresh_jti)
         return TokenPair(access, refresh, access_jti, refresh_jti, self.access_ttl)

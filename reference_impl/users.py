@@ -168,10 +168,12 @@ def update_me() -> Any:
         changed = True
     if "new_password" in body:
         current_password = body.get("current_password")
-        if not isinstance(current_password, str):
+        # Fault password-change-no-current: the current password verified only when it is sent.
+        unverified = current_password is None and svc.config.has_fault("password-change-no-current")
+        if not unverified and not isinstance(current_password, str):
             raise BadRequest("current_password is required to change the password")
         new_password = check_new_password(body.get("new_password"))
-        if not svc.passwords.verify(user.password_hash, current_password):
+        if not unverified and not svc.passwords.verify(user.password_hash, str(current_password)):
             audit.record_now(principal.tenant, "password.change_failed", actor_id=principal.user_id,
                              subject=principal.username)
             raise Forbidden("the current password is wrong", error="invalid_credentials")
@@ -243,6 +245,13 @@ def add_user() -> Any:
     password = check_new_password(body.get("password"))
     role = _role_value(body.get("role", "viewer"))
     _check_grant(actor, role)
+    existing = find_user(actor.tenant, str(username))
+    if existing is not None and services().config.has_fault("duplicate-usernames"):
+        # The bug: create-or-update on the username, so a taken name gets the new password and role.
+        existing.password_hash, existing.role = services().passwords.hash(password), role
+        db().commit()
+        services().store.put_user(existing.record())
+        return {"user": serialize(existing)}, 201
     user = create_user(username=str(username), password=password, tenant=actor.tenant, role=role)
     audit.record(actor.tenant, "user.created", actor_id=actor.user_id, subject=user.username, role=role)
     db().commit()

@@ -535,3 +535,112 @@ def _route_beyond(ctx: CheckContext, role: str) -> str | None:
                 and route.permission and route.permission not in granted:
             return route.operation
     return None
+
+
+@check(
+    "CRED-PASSWORD-CHANGE-CURRENT",
+    title="change the password without the current one, with an empty one and with a wrong one; log in with "
+          "the old and the attempted passwords",
+    rule="a password change is refused without the current password or with a wrong one, and the password "
+         "stays as it was",
+    severity=Severity.HIGH,
+    references=("ASVS 2.1.6", "ASVS 3.3.3", "API2:2023"),
+    needs=("password_change",),
+)
+def password_change_current(ctx: CheckContext) -> None:
+    user = ctx.users.create("viewer")
+    tokens = ctx.api.login(user)
+    ctx.baseline(tokens)
+    # Control: the operation is described right, so a refusal below is about the current password.
+    original = user.password
+    changed = Principal(user.username, ctx.users.password(), user.tenant, user.role, user.user_id)
+    response = ctx.api.call("me_update", auth=tokens, note="control: change with the right current password",
+                            body={"current_password": original, "new_password": changed.password})
+    ctx.control(_ok(response.status), f"a password change with the right current password answered "
+                                      f"{response.status}")
+    if not ctx.api.accepted(tokens, note="the changing session after its own password change"):
+        tokens = ctx.api.login(changed)  # a target may end every session on a change, the caller's too
+    attempted = ctx.users.password()
+    attempts = (
+        ("without the current password", {"new_password": attempted}),
+        ("with an empty current password", {"current_password": "", "new_password": attempted}),
+        ("with a wrong current password", {"current_password": ctx.users.password(), "new_password": attempted}),
+    )
+    statuses: dict[str, int] = {}
+    wrong: list[str] = []
+    for label, body in attempts:
+        status = ctx.api.call("me_update", auth=tokens, note=f"password change {label}", body=body).status
+        statuses[label] = status
+        if _ok(status):
+            wrong.append(f"a password change {label} was accepted ({status})")
+            break  # the password may have changed: the next attempts would prove nothing more
+        if not 400 <= status < 500:
+            wrong.append(f"a password change {label} answered {status} instead of a 4xx refusal")
+    ctx.details["statuses"] = statuses
+    kept = ctx.api.login_response(changed, retry_limited=True)
+    taken = ctx.api.login_response(Principal(user.username, attempted, user.tenant, user.role), retry_limited=True)
+    if not _ok(kept.status):
+        wrong.append(f"the password in force before the attempts no longer logs in ({kept.status})")
+    if _ok(taken.status):
+        wrong.append("the new password the attempts sent now logs in")
+    if ctx.profile.users.source == "accounts":
+        now = attempted if _ok(taken.status) else changed.password
+        _give_back(ctx, ctx.api.tokens_from(taken if _ok(taken.status) else kept), now, original)
+    ctx.expect(not wrong, "; ".join(wrong))
+
+
+def _give_back(ctx: CheckContext, tokens: Tokens, current: str, original: str) -> None:
+    """Give a pre-provisioned account its password back, so later checks can still log in."""
+    response = ctx.api.call("me_update", auth=tokens, note="restore the account's password",
+                            body={"current_password": current, "new_password": original})
+    ctx.control(_ok(response.status), f"restoring the pre-provisioned account's password answered "
+                                      f"{response.status}; reset it by hand before the next run")
+
+
+@check(
+    "CRED-USERNAME-UNIQUE",
+    title="create a user, then another with the same username and another password in the same tenant; log "
+          "in with both passwords",
+    rule="usernames are unique within a tenant: a second user with a taken name is refused with 4xx and the "
+         "first keeps their password",
+    severity=Severity.HIGH,
+    references=("CWE-694", "API2:2023"),
+)
+def username_unique(ctx: CheckContext) -> None:
+    by_admin = ctx.profile.declares("user_admin")
+    if not by_admin and not (ctx.profile.declares("signup") and not ctx.profile.declares("tenants")):
+        raise NotApplicable("needs capability 'user_admin', or 'signup' without 'tenants' (where a sign-up "
+                            "names no new tenant), to create two users of one name in one tenant")
+    role = ctx.profile.roles_by_level()[0] if ctx.profile.roles else "viewer"
+    first = Principal(ctx.users.username("dup-"), ctx.users.password(), "", role)
+    second = Principal(first.username, ctx.users.password(), "", role)
+    admin_tokens: Tokens | None = None
+
+    def create(principal: Principal, note: str) -> Response:
+        if admin_tokens is not None:
+            return ctx.api.call("user_create", auth=admin_tokens, note=note,
+                                body={"username": principal.username, "password": principal.password,
+                                      "role": principal.role})
+        return ctx.api.signup(principal)
+
+    if by_admin:
+        admin = ctx.users.create("admin")
+        admin_tokens = ctx.api.login(admin)
+        ctx.baseline(admin_tokens)
+        first.tenant = second.tenant = admin.tenant
+    created = create(first, "create the first user")
+    ctx.control(_ok(created.status), f"creating a user with a fresh username answered {created.status}")
+    ctx.control(_ok(ctx.api.login_response(first, retry_limited=True).status),
+                "the user just created does not log in")
+    again = create(second, "create a second user with the same username")
+    ctx.details["second_status"] = again.status
+    wrong: list[str] = []
+    if not 400 <= again.status < 500:
+        wrong.append(f"creating a second user with a taken username answered {again.status} instead of a 4xx "
+                     "refusal")
+    kept = ctx.api.login_response(first, retry_limited=True)
+    if not _ok(kept.status):
+        wrong.append(f"the first user's password no longer logs in ({kept.status})")
+    if _ok(ctx.api.login_response(second, retry_limited=True).status):
+        wrong.append("the second user's password now logs in as that username")
+    ctx.expect(not wrong, "; ".join(wrong))

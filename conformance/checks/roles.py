@@ -4,6 +4,9 @@ proves, by using the right afterwards, that they did not get it."""
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+
 from conformance.api import Principal, Tokens
 from conformance.checks._support import (
     acts_as,
@@ -16,11 +19,13 @@ from conformance.checks._support import (
     ok,
     other_tenant,
     role_above,
+    role_field,
     users_per_role,
 )
 from conformance.context import CheckContext
 from conformance.minting import forge, split
 from conformance.registry import Severity, check
+from conformance.targets.base import Response
 from conformance.verdict import NotApplicable
 
 ROLE_REFS = ("ASVS 4.1.3", "ASVS 4.2.1", "API5:2023")
@@ -342,3 +347,61 @@ def demotion_immediate(ctx: CheckContext) -> None:
     ctx.expect(not ok(after.status), f"after the demotion to {low} the existing token still may "
                                      f"{route.operation} (answer {after.status})")
     ctx.details["token_role"] = claims_of(tokens.access).get("role", "")
+
+
+@check(
+    "ROLE-SIGNUP-NO-SUPERADMIN",
+    title="sign up with a role field naming the top role; log in and use a right only the top role has",
+    rule="no open route makes a superadmin: a sign-up that asks for the top role is refused or ignored",
+    severity=Severity.CRITICAL,
+    references=("ASVS 4.1.3", "ASVS 5.1.2", "API3:2023", "API5:2023"),
+    needs=("signup", "roles"),
+)
+def signup_no_superadmin(ctx: CheckContext) -> None:
+    ordered = ctx.profile.roles_by_level()
+    if len(ordered) < 2:
+        raise NotApplicable("the profile's [roles] has one role only, so there is no top role to ask for")
+    top, below = ordered[-1], ordered[-2]
+    plain = _sign_up(ctx, "plain-", below, {})
+    ctx.control(ok(plain.status), f"a plain sign-up of a fresh user answered {plain.status}")
+    plain_tokens = login(ctx, plain.principal)
+    ctx.baseline(plain_tokens)
+    observable = (gained_route(ctx, below, top) is not None or bool(role_field(ctx.api.me(plain_tokens)))
+                  or "role" in claims_of(plain_tokens.access))
+    if not observable:
+        raise NotApplicable(f"nothing tells {_a(top)} from {_a(below)}: no declared route needs a right only "
+                            f"{top} has, and neither the me answer nor the token states a role")
+    ctx.control(not acts_as(ctx, plain_tokens, below, top, "control: a plain sign-up"),
+                f"a plain sign-up already acts as {top}, so asking for it cannot be judged")
+    asking = _sign_up(ctx, "top-", top, {"role": top})
+    ctx.details["signup_asking_status"] = asking.status
+    evidence: list[str] = []
+    if ok(asking.status) and role_field(asking.response) == top:
+        evidence.append(f"the sign-up answer states role {top}")
+    answer = ctx.api.login_response(asking.principal, retry_limited=True)
+    tokens = ctx.api.tokens_from(answer)
+    if ok(answer.status) and tokens.ok:
+        if claims_of(tokens.access).get("role") == top:
+            evidence.append(f"the access token's role claim is {top}")
+        if acts_as(ctx, tokens, below, top, f"the user who asked for {top}"):
+            evidence.append(f"the user uses a right only {top} has, or the server states {top} as their role")
+    ctx.expect(not evidence, f"a sign-up asking for role {top} made {_a(top)}: " + "; ".join(evidence))
+
+
+@dataclass(frozen=True)
+class _SignUp:
+    principal: Principal
+    response: Response
+
+    @property
+    def status(self) -> int:
+        return self.response.status
+
+
+def _sign_up(ctx: CheckContext, prefix: str, role: str, extra: dict[str, str]) -> _SignUp:
+    """A sign-up of a fresh user (in a fresh tenant where there are tenants), with ``extra`` fields."""
+    principal = Principal(ctx.users.username(prefix), ctx.users.password(), "t-" + secrets.token_hex(4), role)
+    body = {"username": principal.username, "password": principal.password, **extra}
+    if ctx.profile.declares("tenants"):
+        body["tenant"] = principal.tenant
+    return _SignUp(principal, ctx.api.call("signup", body=body, note=f"sign-up {' '.join(extra) or 'plain'}"))

@@ -10,12 +10,15 @@ from typing import Any
 
 from conformance.api import Principal, Tokens
 from conformance.checks._support import (
+    acts_as,
     claims_of,
+    gained_route,
     login,
     missing_id,
     object_id,
     ok,
     other_tenant,
+    role_field,
     rows,
     users_per_role,
 )
@@ -312,3 +315,48 @@ def list_filter(ctx: CheckContext) -> None:
     ctx.expect(not leaked, "tenant A's document appeared in tenant B's list with " + ", ".join(leaked))
     admin_a = _list(ctx, login(ctx, ctx.users.create("admin")), "A's admin lists documents")
     ctx.expect(own.marker not in admin_a.text, "tenant B's document appeared in tenant A's list")
+
+
+@check(
+    "TEN-SIGNUP-NEW-TENANT",
+    title="sign up a fresh tenant; sign up again naming that tenant (another user, then the admin's own name) "
+          "and log in to it",
+    rule="sign-up creates a new tenant with the caller as its admin; a sign-up naming an existing tenant is "
+         "refused (409) and grants nothing in it",
+    severity=Severity.CRITICAL,
+    references=("ASVS 4.1.3", "API1:2023", "API5:2023"),
+    needs=("signup", "tenants"),
+)
+def signup_new_tenant(ctx: CheckContext) -> None:
+    tenant = "t-" + secrets.token_hex(4)
+    founder = Principal(ctx.users.username("founder-"), ctx.users.password(), tenant, "admin")
+    created = ctx.api.signup(founder)
+    ctx.control(ok(created.status), f"a sign-up naming a fresh tenant answered {created.status}")
+    founder_tokens = login(ctx, founder)
+    ctx.baseline(founder_tokens)
+    wrong: list[str] = []
+    roles = ctx.profile.roles_by_level() if ctx.profile.declares("roles") else []
+    if "admin" in roles and roles.index("admin") > 0:
+        below = roles[roles.index("admin") - 1]
+        if gained_route(ctx, below, "admin") is None and not role_field(ctx.api.me(founder_tokens)):
+            ctx.details["admin_not_observed"] = "no declared route needs a right only admin has"
+        elif not acts_as(ctx, founder_tokens, below, "admin", "the caller of the sign-up"):
+            wrong.append("the caller of a sign-up is not the admin of the new tenant")
+    statuses: dict[str, int] = {}
+    intruders = (("another user", Principal(ctx.users.username("joiner-"), ctx.users.password(), tenant, "admin")),
+                 ("the admin's own username", Principal(founder.username, ctx.users.password(), tenant, "admin")))
+    for label, intruder in intruders:
+        response = ctx.api.signup(intruder)
+        statuses[label] = response.status
+        if not 400 <= response.status < 500:
+            wrong.append(f"a sign-up of {label} naming the existing tenant answered {response.status} instead "
+                         "of a 4xx refusal")
+        elif response.status != 409:
+            ctx.details.setdefault("refused_not_409", []).append(label)
+        answer = ctx.api.login_response(intruder, retry_limited=True)
+        if ok(answer.status) and ctx.api.tokens_from(answer).ok:
+            wrong.append(f"after a sign-up of {label} naming the existing tenant, that caller logs in to it")
+    ctx.details["statuses"] = statuses
+    ctx.expect(ok(ctx.api.login_response(founder, retry_limited=True).status),
+               "the tenant's first admin no longer logs in with their password after the second sign-ups")
+    ctx.expect(not wrong, "; ".join(wrong))

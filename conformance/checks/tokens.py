@@ -801,3 +801,99 @@ def access_ttl(ctx: CheckContext) -> None:
     ctx.expect(lifetime <= declared, f"an issued access token lives {lifetime} s (exp - iat), longer than the "
                                      f"declared access TTL of {declared} s")
 
+
+
+@check(
+    "TOK-REFRESH-FORM",
+    title="log in and read the refresh token's claims (decoded without verifying)",
+    rule="a refresh token that is a JWT carries type refresh, a jti of its own and lives no longer than the "
+         "declared refresh TTL",
+    severity=Severity.MEDIUM,
+    references=("RFC 7519 §4.1.7", "RFC 8725 §3.11", "RFC 9700 §4.14", "ASVS 3.5.2", "API2:2023"),
+    needs=("refresh",),
+)
+def refresh_form(ctx: CheckContext) -> None:
+    tokens = _session(ctx)
+    ctx.control(bool(tokens.refresh), "the login answer carried no refresh token where the profile says it is")
+    claims = _jwt_claims(tokens.refresh)
+    if claims is None:
+        raise NotApplicable("the refresh token is opaque (not a JWT), which the contract allows: it has no "
+                            "claims to read")
+    access_jti = (_jwt_claims(tokens.access) or {}).get("jti")
+    declared = ctx.profile.tokens.refresh_ttl
+    exp, start = claims.get("exp"), claims.get("iat", claims.get("nbf"))
+    lifetime = int(exp - start) if isinstance(exp, (int, float)) and isinstance(start, (int, float)) else None
+    ctx.details["refresh_token"] = {"type": claims.get("type"), "has_jti": bool(claims.get("jti")),
+                                    "jti_shared_with_access": claims.get("jti") == access_jti,
+                                    "lifetime": lifetime, "declared_refresh_ttl": declared}
+    wrong: list[str] = []
+    if claims.get("type") != "refresh":
+        wrong.append(f"its type claim is {claims.get('type')!r}, not 'refresh'")
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti:
+        wrong.append("it has no jti")
+    elif jti == access_jti:
+        wrong.append("its jti is the access token's, so it has no id of its own")
+    if not isinstance(exp, (int, float)):
+        wrong.append("it has no numeric exp claim")
+    elif lifetime is None:
+        wrong.append("it has neither iat nor nbf, so its lifetime cannot be measured")
+    elif lifetime > declared:
+        wrong.append(f"it lives {lifetime} s (exp - iat), longer than the declared refresh TTL of {declared} s")
+    ctx.expect(not wrong, "the issued refresh token breaks the contract's form: " + "; ".join(wrong))
+
+
+def _jwt_claims(token: str) -> dict[str, Any] | None:
+    """The claims of a JWS compact token, or None when the token is not one (opaque)."""
+    try:
+        claims = split(token)[1]
+    except (ValueError, TypeError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+# Members only a private or a symmetric JWK has: EC and OKP d (RFC 7518 §6.2.2, RFC 8037 §2), the
+# RSA private members (RFC 7518 §6.3.2) and the octet key value k (RFC 7518 §6.4.1).
+PRIVATE_JWK_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+
+
+@check(
+    "TOK-JWKS-PUBLIC-ONLY",
+    title="fetch the JWKS and look in every key for private or symmetric key members",
+    rule="the JWKS publishes public keys only: no private member (d, p, q, dp, dq, qi, oth) and no "
+         "symmetric key (k), so an HS secret is never published",
+    severity=Severity.CRITICAL,
+    references=("RFC 7517 §5", "RFC 7518 §6.2.2", "RFC 7518 §6.3.2", "RFC 7518 §6.4.1", "RFC 8037 §2",
+                "ASVS 6.4.1", "API8:2023"),
+    needs=("jwks",),
+)
+def jwks_public_only(ctx: CheckContext) -> None:
+    response = ctx.api.call("jwks", note="fetch the target's published keys")
+    ctx.control(200 <= response.status < 300, f"the JWKS endpoint answered {response.status}")
+    data = response.json()
+    keys = data.get("keys") if isinstance(data, dict) else None
+    ctx.control(isinstance(keys, list), "the JWKS answer is not a JSON object with a keys array (RFC 7517 §5)")
+    assert isinstance(keys, list)
+    leaks: list[str] = []
+    leaked: list[str] = []
+    for index, key in enumerate(keys, start=1):
+        if not isinstance(key, dict):
+            continue
+        members = [member for member in PRIVATE_JWK_MEMBERS if member in key]
+        label = f"key {index} (kty {key.get('kty')!r}" + (f", kid {key['kid']!r})" if key.get("kid") else ")")
+        if members:
+            leaks.append(f"{label} has {', '.join(members)}")
+            leaked += [value if isinstance(value, str) else json.dumps(value) for value in
+                       (key[member] for member in members)]
+        elif key.get("kty") == "oct":
+            leaks.append(f"{label} is a symmetric key")
+    signing = ctx.minter.signing if ctx.minter is not None else None
+    if signing is not None and signing.algorithm.upper().startswith("HS") and signing.key:
+        raw = signing.key.encode()
+        body = response.text
+        if any(form in body for form in (signing.key, b64url(raw), raw.hex())):
+            leaks.append("the answer contains the HMAC signing secret")
+    ctx.details["keys_published"] = len(keys)
+    if leaked:
+        ctx.redact(*leaked)
+    ctx.expect(not leaks, "the JWKS publishes secret key material: " + "; ".join(leaks))

@@ -35,6 +35,7 @@ def test_every_assigned_check_is_registered() -> None:
     expected = {
         "ROLE-MATRIX", "ROLE-CLAIM-TAMPER", "ROLE-NO-SELF-CHANGE", "ROLE-NO-GRANT-ABOVE", "ROLE-ONE-LEVEL",
         "ROLE-MANAGE-USERS-ONLY", "ROLE-NO-CROSS-TENANT", "ROLE-UNKNOWN-REJECTED", "ROLE-DEMOTION-IMMEDIATE",
+        "ROLE-SIGNUP-NO-SUPERADMIN", "TEN-SIGNUP-NEW-TENANT",
         "SES-ID-FRESH", "SES-FIXATION", "SES-EVICT-OLDEST", "SES-IDLE-TIMEOUT", "SES-ABSOLUTE-TIMEOUT",
         "SES-LIST", "SES-DELETE",
         "TEN-OBJECT-ACCESS", "TEN-CROSS-TENANT-404", "TEN-SUPERADMIN-CONFINED", "TEN-HEADER-SPOOF",
@@ -93,3 +94,17 @@ def test_missing_id_keeps_the_form_of_a_real_one() -> None:
     hex_id = "0f" * 16
     assert len(missing_id(hex_id)) == 32 and missing_id(hex_id) != hex_id
     assert "-" in missing_id("123e4567-e89b-12d3-a456-426614174000")
+
+
+@pytest.mark.parametrize(("check_id", "capability"), [("ROLE-SIGNUP-NO-SUPERADMIN", "roles"),
+                                                      ("TEN-SIGNUP-NEW-TENANT", "tenants")])
+def test_sign_up_checks_are_not_applicable_without_their_capability(check_id: str, capability: str) -> None:
+    base = profile.load()
+    base = base.with_overrides({"capabilities": [c for c in base.capabilities if c != capability]})
+    check = registry.get(check_id)
+    deployment = in_process_source(base, reference_config())(check)
+    try:
+        result = run_check(check, deployment)
+    finally:
+        deployment.target.close()
+    assert result.verdict is Verdict.NOT_APPLICABLE and capability in result.reason

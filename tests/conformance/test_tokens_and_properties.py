@@ -4,6 +4,7 @@ profiles) do what the checks rely on."""
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 from typing import Any
@@ -60,7 +61,8 @@ def test_every_assigned_check_is_registered() -> None:
         "TOK-HDR-X5U", "TOK-KID-INJECTION", "TOK-ECDSA-PSYCHIC", "TOK-SECRET-BLANK", "TOK-SECRET-WEAK",
         "TOK-EXP-EXPIRED", "TOK-EXP-LEEWAY", "TOK-NBF-FUTURE", "TOK-IAT-FUTURE", "TOK-ISS-WRONG",
         "TOK-AUD-WRONG", "TOK-CLAIMS-MISSING", "TOK-TYPE-REFRESH-AS-ACCESS", "TOK-TYPE-ACCESS-AS-REFRESH",
-        "TOK-CRIT-UNKNOWN", "TOK-CLAIMS-TAMPERED", "TOK-QUERY-STRING", "TOK-ACCESS-TTL",
+        "TOK-CRIT-UNKNOWN", "TOK-CLAIMS-TAMPERED", "TOK-QUERY-STRING", "TOK-ACCESS-TTL", "TOK-REFRESH-FORM",
+        "TOK-JWKS-PUBLIC-ONLY",
         "PROP-MALFORMED-AUTH-HEADER", "PROP-MALFORMED-TOKEN", "PROP-MALFORMED-BODY",
     }
     assert expected <= set(CHECK_IDS)
@@ -143,3 +145,19 @@ def test_hypothesis_profile_comes_from_the_environment(monkeypatch: pytest.Monke
     monkeypatch.setenv(hypothesis_profiles.PROFILE_ENV, "exhaustive")
     with pytest.raises(ValueError, match="ci, thorough"):
         hypothesis_profiles.active()
+
+
+@pytest.mark.parametrize("algorithm", ["RS256", "ES256", "EdDSA"])
+def test_jwks_check_passes_on_every_asymmetric_key(algorithm: str) -> None:
+    result = run("TOK-JWKS-PUBLIC-ONLY", jwt_algorithm=algorithm)
+    assert result.verdict is Verdict.PASS, result.reason
+    assert result.details["keys_published"] == 1
+
+
+@pytest.mark.parametrize("fault", ["jwks-leaks-private", "jwks-publishes-secret"])
+def test_leaked_key_material_is_redacted_from_the_evidence(fault: str) -> None:
+    result = run("TOK-JWKS-PUBLIC-ONLY", frozenset({fault}))
+    assert result.verdict is Verdict.FAIL
+    published = json.loads(result.evidence[-1]["response"]["body"])["keys"][0]
+    secret_members = {"d", "p", "q", "dp", "dq", "qi", "k"} & set(published)
+    assert secret_members and all(published[member] == "[redacted]" for member in secret_members)

@@ -206,3 +206,52 @@ def test_secret_faults_bypass_the_startup_refusal(make: Any) -> None:
     assert signing_material(blank.app).minting_key == ""
     default = _faulty(make, "default-secret")
     assert signing_material(default.app).minting_key == "super-secret-key"
+
+
+def test_sign_up_faults(make: Any, clock: Any) -> None:
+    ref = _faulty(make, "signup-role-accepted")
+    answer = ref.client.post("/auth/register", json={"username": "boss", "password": PASSWORD, "tenant": "acme",
+                                                     "role": "superadmin"})
+    assert answer.status_code == 201 and answer.json["user"]["role"] == "superadmin"
+    ref = _faulty(make, "signup-joins-existing-tenant")
+    _, _, tenant = ref.user("admin")
+    answer = ref.client.post("/auth/register", json={"username": "joiner", "password": PASSWORD, "tenant": tenant})
+    assert answer.status_code == 201 and answer.json["user"]["tenant"] == tenant
+    assert answer.json["user"]["role"] == "admin"
+
+
+def test_password_change_without_the_current_password_fault(make: Any, clock: Any) -> None:
+    ref = _faulty(make, "password-change-no-current")
+    login = ref.login()
+    new = {"new_password": "another-long-password"}
+    assert ref.call("PATCH", "/users/me", login, json={**new, "current_password": "wrong-password"}).status_code == 403
+    assert ref.call("PATCH", "/users/me", login, json=new).status_code == 204
+
+
+def test_duplicate_usernames_fault_overwrites_the_user(make: Any, clock: Any) -> None:
+    ref = _faulty(make, "duplicate-usernames")
+    admin = ref.login("admin")
+    body = {"username": "dana", "password": PASSWORD, "role": "viewer"}
+    first = ref.call("POST", "/users", admin, json=body)
+    second = ref.call("POST", "/users", admin, json={**body, "password": "another-long-password"})
+    assert first.status_code == second.status_code == 201
+    assert first.json["user"]["id"] == second.json["user"]["id"]
+    assert ref.client.post("/auth/login", json={"username": "dana", "password": PASSWORD,
+                                                "tenant": admin.tenant}).status_code == 401
+
+
+def test_refresh_token_faults(make: Any, clock: Any) -> None:
+    long_lived = _faulty(make, "refresh-token-long-lived").login()
+    _, claims = parts(long_lived.refresh)
+    assert claims["exp"] - claims["iat"] == 365 * 86400
+    shared = _faulty(make, "refresh-token-shared-jti").login()
+    assert parts(shared.refresh)[1]["jti"] == parts(shared.access)[1]["jti"]
+
+
+@pytest.mark.parametrize("name,members", [("jwks-publishes-secret", {"k"}),
+                                          ("jwks-leaks-private", {"d", "p", "q", "dp", "dq", "qi"})])
+def test_jwks_faults_publish_secret_key_material(make: Any, name: str, members: set[str]) -> None:
+    assert not make().client.get("/.well-known/jwks.json").json["keys"]
+    ref = _faulty(make, name)
+    (key,) = ref.client.get("/.well-known/jwks.json").json["keys"]
+    assert members <= set(key)

@@ -33,6 +33,8 @@ def test_a_fresh_token_works_and_carries_every_claim(ref: Harness, clock: Any) -
     _, refresh_claims = parts(login.refresh)
     assert refresh_claims["type"] == "refresh" and "role" not in refresh_claims
     assert refresh_claims["sid"] == claims["sid"] == login.session_id
+    assert refresh_claims["jti"] and refresh_claims["jti"] != claims["jti"]
+    assert refresh_claims["exp"] - refresh_claims["iat"] == 604800
 
 
 @pytest.mark.parametrize("spelling", ["none", "None", "NONE", "nOnE"])

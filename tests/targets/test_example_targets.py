@@ -7,7 +7,8 @@ Why the failures are failures (each is how the service really behaves):
 notes (Flask-JWT-Extended): tokens carry no iss or aud and the extension does not require exp,
 so tokens with a foreign or missing issuer/audience, or without exp, are accepted; logout
 blocklists only the presented access token (the refresh token and older access tokens of the
-login keep working); a password change revokes nothing; refresh does not rotate, so reuse
+login keep working); a password change revokes nothing, and one without the old password crashes
+(500: the view reads ``data["old_password"]``) instead of being refused; refresh does not rotate, so reuse
 cannot be judged (error, as the suite reports checks it cannot decide); an unknown user is
 answered without hashing (timing); errors are ``{"msg": ...}`` with 422 for a bad token; no
 maximum password length; a JSON list as login body crashes the view (500).
