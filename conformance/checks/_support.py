@@ -210,3 +210,18 @@ def add_user(ctx: CheckContext, admin_tokens: Tokens, tenant: str, role: str) ->
     ctx.control(ok(response.status), f"the tenant admin creating a {role} answered {response.status}")
     principal.user_id = object_id(response)
     return principal
+
+
+def listed_session_ids(listing: Any) -> set[str]:
+    """Every value under an id-like key anywhere in a sessions listing."""
+    found: set[str] = set()
+    if isinstance(listing, dict):
+        for key, value in listing.items():
+            if key.lower() in ("id", "session_id", "sid", "sessionid") and isinstance(value, (str, int)):
+                found.add(str(value))
+            else:
+                found |= listed_session_ids(value)
+    elif isinstance(listing, list):
+        for item in listing:
+            found |= listed_session_ids(item)
+    return found

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.api import Principal, Tokens
+from conformance.checks._support import listed_session_ids
 from conformance.context import CheckContext
 from conformance.registry import Severity, check
 from conformance.verdict import NotApplicable
@@ -49,21 +50,6 @@ def _refresh_refused(ctx: CheckContext, tokens: Tokens, note: str) -> bool:
 def _logout(ctx: CheckContext, tokens: Tokens, *, worker: int = 0) -> None:
     response = ctx.api.call("logout", auth=tokens, worker=worker, note="logout")
     ctx.control(_ok(response.status), f"logout with a valid token answered {response.status}")
-
-
-def _session_ids(listing: Any) -> set[str]:
-    """Every value under an id-like key anywhere in a sessions listing."""
-    found: set[str] = set()
-    if isinstance(listing, dict):
-        for key, value in listing.items():
-            if key.lower() in ("id", "session_id", "sid", "sessionid") and isinstance(value, (str, int)):
-                found.add(str(value))
-            else:
-                found |= _session_ids(value)
-    elif isinstance(listing, list):
-        for item in listing:
-            found |= _session_ids(item)
-    return found
 
 
 @check(
@@ -129,7 +115,7 @@ def logout_session(ctx: CheckContext) -> None:
     if listing_checked:
         other = _login(ctx, user)
         before = ctx.api.call("sessions_list", auth=other, note="sessions before logout")
-        ctx.control(_ok(before.status) and current.session_id in _session_ids(before.json()),
+        ctx.control(_ok(before.status) and current.session_id in listed_session_ids(before.json()),
                     "the sessions list does not show a session that was just created")
     if sibling is None and not listing_checked:
         raise NotApplicable("needs a second token of one session (refresh, or the signing key) "
@@ -144,7 +130,7 @@ def logout_session(ctx: CheckContext) -> None:
     if other is not None:
         after = ctx.api.call("sessions_list", auth=other, note="sessions after logout")
         ctx.control(_ok(after.status), f"listing sessions with a live session answered {after.status}")
-        ctx.expect(current.session_id not in _session_ids(after.json()),
+        ctx.expect(current.session_id not in listed_session_ids(after.json()),
                    "the logged-out session is still in the user's sessions list")
 
 

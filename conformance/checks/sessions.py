@@ -7,10 +7,9 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
 
 from conformance.api import Principal, Tokens
-from conformance.checks._support import claims_of, login, ok, pass_time, session_id
+from conformance.checks._support import claims_of, listed_session_ids, login, ok, pass_time, session_id
 from conformance.context import CheckContext
 from conformance.registry import Severity, check
 from conformance.verdict import NotApplicable
@@ -38,21 +37,6 @@ def _sid(ctx: CheckContext, tokens: Tokens) -> str:
 
 def _works(ctx: CheckContext, tokens: Tokens, note: str) -> bool:
     return ok(ctx.api.me(tokens, note=note).status)
-
-
-def _listed_ids(listing: Any) -> set[str]:
-    """Every value under an id-like key anywhere in a sessions listing."""
-    found: set[str] = set()
-    if isinstance(listing, dict):
-        for key, value in listing.items():
-            if key.lower() in ("id", "session_id", "sid", "sessionid") and isinstance(value, (str, int)):
-                found.add(str(value))
-            else:
-                found |= _listed_ids(value)
-    elif isinstance(listing, list):
-        for item in listing:
-            found |= _listed_ids(item)
-    return found
 
 
 @check(
@@ -259,7 +243,7 @@ def session_list(ctx: CheckContext) -> None:
     foreign = _sid(ctx, other)
     response = ctx.api.call("sessions_list", auth=first, note="list my sessions")
     ctx.control(ok(response.status), f"listing one's sessions answered {response.status}")
-    listed = _listed_ids(response.json())
+    listed = listed_session_ids(response.json())
     ctx.details["listed"] = len(listed)
     ctx.expect(foreign not in listed, "the sessions list shows another user's session")
     missing = expected - listed
