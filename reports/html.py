@@ -22,6 +22,7 @@ from typing import Any
 
 from conformance.evidence import MASK
 from conformance.registry import AREAS
+from reports.json_report import checks_by_area
 
 VERDICTS = ("pass", "fail", "error", "non-strict", "not-applicable")
 BAD = ("fail", "error", "non-strict")
@@ -198,18 +199,10 @@ def _gate_section(report: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _areas(report: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
-    order = {area: index for index, area in enumerate(AREAS)}
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for entry in report["checks"]:
-        grouped.setdefault(entry["area"], []).append(entry)
-    return sorted(grouped.items(), key=lambda item: order.get(item[0], len(order)))
-
-
 def _summary_section(report: dict[str, Any]) -> str:
     head = "".join(f'<th class="num">{badge(v)}</th>' for v in VERDICTS)
     rows = []
-    for area, entries in _areas(report):
+    for area, entries in checks_by_area(report):
         counts = {v: sum(e["verdict"] == v for e in entries) for v in VERDICTS}
         section = AREAS.get(area, ("", "?"))[1]
         bad = ", ".join(f'<a href="#{esc(e["id"])}"><code>{esc(e["id"])}</code></a>'

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from conformance.registry import Check
+from conformance.registry import AREAS, Check
 from conformance.runner import RunResult
 
 SCHEMA_VERSION = "authconform.report/1"
@@ -116,3 +116,12 @@ def load(path: str | Path) -> dict[str, Any]:
 def is_in_process(report: dict[str, Any]) -> bool:
     """Whether the report's target was the bundled reference run in-process."""
     return str(report["run"]["target"]).startswith("reference (in-process)")
+
+
+def checks_by_area(report: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """A report's check entries grouped by contract area, in the registry's area order."""
+    order = {area: index for index, area in enumerate(AREAS)}
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for entry in report["checks"]:
+        grouped.setdefault(entry["area"], []).append(entry)
+    return sorted(grouped.items(), key=lambda item: order.get(item[0], len(order)))

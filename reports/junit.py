@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from conformance.registry import AREAS
+from reports.json_report import checks_by_area
 
 # XML 1.0 forbids most control characters even when escaped; evidence bodies may carry them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -38,19 +38,11 @@ def failure_body(entry: dict[str, Any]) -> str:
     return _clean("\n".join(lines))
 
 
-def _areas(report: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
-    order = {area: index for index, area in enumerate(AREAS)}
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for entry in report["checks"]:
-        grouped.setdefault(entry["area"], []).append(entry)
-    return sorted(grouped.items(), key=lambda item: order.get(item[0], len(order)))
-
-
 def render(report: dict[str, Any]) -> str:
     run = report["run"]
     suites = ET.Element("testsuites", name=f"authconform: {run['target']}")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
-    for index, (area, entries) in enumerate(_areas(report)):
+    for index, (area, entries) in enumerate(checks_by_area(report)):
         counts = {
             "tests": len(entries),
             "failures": sum(e["verdict"] in ("fail", "non-strict") and not e.get("baseline") for e in entries),

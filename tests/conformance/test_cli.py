@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 
 from conformance import exitcodes
 from conformance.cli import main
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from conformance.served import free_port
 
 
 def test_checks_lists_the_registry(capsys: pytest.CaptureFixture[str]) -> None:

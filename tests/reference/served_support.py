@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,17 +20,13 @@ import pytest
 import redis
 import requests
 
+from conformance.served import free_port
+
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 POLL = 0.05
 REQUEST_TIMEOUT = 15.0  # longer than the reference's own store timeouts (2 x 2 s)
 PASSWORD = "correct-horse-battery"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import pytest
 
 from conformance.deployments import http_source
 from conformance.profile import load
+from conformance.served import free_port
 from conformance.verdict import Verdict
 from scenarios.catalog import all_scenarios
 from scenarios.runner import run_scenario, scenario_check
@@ -29,16 +29,10 @@ pytestmark = pytest.mark.served
 LOGIN_IP_LIMIT = 500
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     directory = tmp_path_factory.mktemp("served")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "AUTHCONF_SECRET_KEY": secrets.token_urlsafe(48), "AUTHCONF_HASH_PRESET": "fast",
            "AUTHCONF_LOGIN_LIMIT_IP": str(LOGIN_IP_LIMIT),
            "AUTHCONF_DATABASE_URL": f"sqlite:///{directory / 'reference.sqlite3'}"}

@@ -21,7 +21,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from example_targets import PROFILES, Served, free_port, serve_process
+from example_targets import PROFILES, Served, serve_process
+
+from conformance.served import free_port
 
 HERE = Path(__file__).parent
 # Cheap password hashing: the suite logs in a few hundred times per run.

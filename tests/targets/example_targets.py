@@ -3,7 +3,6 @@ suite against it the way a user would, with its profile."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -31,13 +30,6 @@ class Served:
     profile: Path
     environ: dict[str, str] = field(default_factory=dict)  # what the profile's ${VARS} read
     log: Path | None = None
-
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def serve_process(name: str, command: list[str], env: dict[str, str], workdir: Path, ready_path: str,

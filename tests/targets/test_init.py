@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from example_targets import Served, free_port, run_suite, serve_process, verdicts
+from example_targets import Served, run_suite, serve_process, verdicts
 from pinned import expected_verdicts
 
 from conformance import exitcodes
 from conformance.cli import main
+from conformance.served import free_port
 from conformance.wizard import guessed_lines
 
 pytestmark = pytest.mark.served
