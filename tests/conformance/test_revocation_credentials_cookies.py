@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from reference_runs import run_on_reference
 
-from conformance import profile, registry
+from conformance import registry
 from conformance.checks.credentials import cliffs_delta, timing_separated
-from conformance.deployments import in_process_source, reference_config
-from conformance.runner import run_check
 from conformance.verdict import Result, Verdict
 from reference_impl.faults import CATALOG
 
@@ -21,15 +20,9 @@ FAULT_CASES = [(fault.name, check_id) for fault in CATALOG for check_id in fault
 
 
 def run(check_id: str, faults: frozenset[str] = frozenset(), **config: Any) -> Result:
-    check = registry.get(check_id)
     if check_id.startswith("COOK-"):
         config.setdefault("cookie_mode", True)
-    source = in_process_source(profile.load(), reference_config(faults, **config))
-    deployment = source(check)
-    try:
-        return run_check(check, deployment)
-    finally:
-        deployment.target.close()
+    return run_on_reference(check_id, faults, **config)
 
 
 def test_every_assigned_check_is_registered() -> None:

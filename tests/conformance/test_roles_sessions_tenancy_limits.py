@@ -3,16 +3,13 @@ fault of the catalog that names them."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from reference_runs import run_on_reference
 
 from conformance import profile, registry
 from conformance.checks._support import missing_id
 from conformance.checks.sessions import _counter_like
-from conformance.deployments import in_process_source, reference_config
-from conformance.runner import run_check
-from conformance.verdict import Result, Verdict
+from conformance.verdict import Verdict
 from reference_impl.faults import CATALOG
 
 PREFIXES = ("ROLE-", "SES-", "TEN-", "RL-")
@@ -21,14 +18,7 @@ FAULT_CASES = [(fault.name, check_id) for fault in CATALOG for check_id in fault
                if check_id.startswith(PREFIXES)]
 
 
-def run(check_id: str, faults: frozenset[str] = frozenset(), **config: Any) -> Result:
-    check = registry.get(check_id)
-    source = in_process_source(profile.load(), reference_config(faults, **config))
-    deployment = source(check)
-    try:
-        return run_check(check, deployment)
-    finally:
-        deployment.target.close()
+run = run_on_reference
 
 
 def test_every_assigned_check_is_registered() -> None:
@@ -101,10 +91,5 @@ def test_missing_id_keeps_the_form_of_a_real_one() -> None:
 def test_sign_up_checks_are_not_applicable_without_their_capability(check_id: str, capability: str) -> None:
     base = profile.load()
     base = base.with_overrides({"capabilities": [c for c in base.capabilities if c != capability]})
-    check = registry.get(check_id)
-    deployment = in_process_source(base, reference_config())(check)
-    try:
-        result = run_check(check, deployment)
-    finally:
-        deployment.target.close()
+    result = run_on_reference(check_id, base=base)
     assert result.verdict is Verdict.NOT_APPLICABLE and capability in result.reason

@@ -10,11 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from reference_runs import run_on_reference
 
-from conformance import profile, registry
 from conformance.checks.stateful import NO_SHRINK_VARIABLE
-from conformance.deployments import in_process_source, reference_config
-from conformance.runner import run_check
 from conformance.verdict import Result, Verdict
 from reference_impl.faults import CATALOG
 
@@ -24,12 +22,7 @@ AUTHCONFORM = str(Path(sys.executable).with_name("authconform"))
 
 
 def run_stateful(faults: frozenset[str] = frozenset()) -> Result:
-    check = registry.get(STATEFUL)
-    source = in_process_source(profile.load(), reference_config(faults))
-    try:
-        return run_check(check, source(check))
-    finally:
-        source.close()  # type: ignore[attr-defined]
+    return run_on_reference(STATEFUL, faults)
 
 
 def test_the_stateful_model_passes_on_the_clean_reference() -> None:
