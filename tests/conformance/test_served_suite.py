@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from conformance.served import reference_server
+from conformance.served import reference_environment, reference_server
 from reference_impl.faults import BY_NAME
 
 pytestmark = pytest.mark.served
@@ -84,9 +84,8 @@ def _serve_and_run(redis_server: str, workdir: Path, faults: list[str],
                  "AUTHCONF_REDIS_URL": redis_server}
     if faults:
         settings |= {"AUTHCONF_FAULTS": ",".join(faults), "AUTHCONF_ALLOW_FAULTS": "1"}
-    env = {**os.environ, **settings, "AUTHCONF_HASH_PRESET": "fast",
-           "AUTHCONF_DATABASE_URL": f"sqlite:///{workdir / 'reference.sqlite3'}",
-           "SUPER_PW": superadmin_password}
+    # The same environment the server gets, so the superadmin lands in the server's database.
+    env = {**reference_environment(settings, workdir), "SUPER_PW": superadmin_password}
     created = subprocess.run([FLASK, "--app", "reference_impl", "create-user", "--username", "root",
                               "--tenant", "operations", "--role", "superadmin", "--password-env", "SUPER_PW"],
                              env=env, cwd=workdir, capture_output=True, text=True, timeout=60)
