@@ -68,13 +68,14 @@ def plan(fault_names: Iterable[str] | None = None, *, full: bool = False) -> lis
 
 def execute(task: Task) -> Outcome:
     """Run one task in this process (the unit handed to worker processes)."""
+    from conformance.checks.stateful import NO_SHRINK_VARIABLE
     from conformance.deployments import in_process_source, reference_config
     from conformance.profile import load
     from conformance.runner import run_check
 
     # Each check starts a fresh reference, which warns that faults are on: known here, so quiet.
     logging.getLogger("reference_impl").setLevel(logging.ERROR)
-    os.environ["AUTHCONF_STATEFUL_NO_SHRINK"] = "1"  # a kill needs no shortest sequence
+    os.environ[NO_SHRINK_VARIABLE] = "1"  # a kill needs no shortest sequence
     started = time.perf_counter()
     faults = frozenset({task.fault}) if task.fault else frozenset()
     config = reference_config(faults, **dict(task.config))
