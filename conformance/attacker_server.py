@@ -21,13 +21,21 @@ DEFAULT_HOST = "127.0.0.1"
 SOCKET_TIMEOUT = 5.0
 SHUTDOWN_TIMEOUT = 5.0
 
+LOOPBACK_HOSTS = ("127.", "localhost", "::1", "[::1]")
+
+
+def is_loopback(host: str) -> bool:
+    return host.startswith(LOOPBACK_HOSTS)
+
 
 class AttackerServer:
     """Serves ``documents`` (path -> (content type, body)) and records each path requested."""
 
-    def __init__(self, documents: dict[str, tuple[str, bytes]], host: str | None = None) -> None:
+    def __init__(self, documents: dict[str, tuple[str, bytes]], host: str | None = None,
+                 public_url: str = "") -> None:
         self.documents = dict(documents)
         self.host = host or os.environ.get(HOST_ENV, DEFAULT_HOST)
+        self.public_url = public_url.rstrip("/")  # how the target names this server, when not host:port
         self._hits: list[str] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -42,6 +50,8 @@ class AttackerServer:
     def url(self, path: str) -> str:
         if self._server is None:
             raise RuntimeError("the attacker server is not running (use it in a with block)")
+        if self.public_url:
+            return self.public_url + path
         return f"http://{self.host}:{self._server.server_address[1]}{path}"
 
     def _record(self, path: str) -> None:

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.answers import retry_after
 from conformance.profile import TargetSection
 from conformance.registry import Check
 from conformance.targets.base import Response
@@ -68,16 +69,6 @@ def run_time_bound(settings: TargetSection, checks: int) -> float:
     exchange = exchange_limit(settings.connect_timeout, settings.read_timeout)
     probe = settings.ready_timeout + exchange
     return probe + TRIP_AFTER * (exchange + probe) + checks * CHECK_OVERHEAD
-
-
-def retry_after(response: Response) -> float | None:
-    """The Retry-After of an answer in seconds (delta-seconds form only), or None."""
-    value = response.headers.get("retry-after", "").strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
 
 
 class Breaker:

@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from conformance.api import Api
+from conformance.answers import Answer, Classifier, retry_after
+from conformance.api import Api, Tokens
 from conformance.evidence import Redactor, exchange_record
 from conformance.minting import Minter
 from conformance.profile import Profile
 from conformance.registry import Check
 from conformance.targets.base import Clock, Response, Target
 from conformance.users import Users
-from conformance.verdict import CheckFailed, ControlFailed, NotApplicable, TargetUnreachable
+from conformance.verdict import CannotJudge, CheckFailed, ControlFailed, NotApplicable, TargetUnreachable
 
 # Evidence kept per check: the first exchanges set the scene, the last ones decide the verdict.
 EVIDENCE_HEAD, EVIDENCE_TAIL = 6, 14
+# A rate-limited answer is waited out and the request sent again at most this often per request.
+LIMIT_RESENDS = 2
+# A 5xx is sent once more: a crash the same request repeats is one the target has, a single 503
+# in between is not (evidence of neither a refusal nor an acceptance).
+CRASH_RESENDS = 1
+
+
+class _WatchedClock:
+    """The target's clock, noting when a check moves it (see ``clock_sensitive`` on ``@check``)."""
+
+    def __init__(self, clock: Clock, ctx: CheckContext) -> None:
+        self._clock, self._ctx = clock, ctx
+
+    def advance(self, seconds: float) -> None:
+        self._ctx.clock_moved = True
+        self._clock.advance(seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._clock, name)
 
 
 class CheckContext:
@@ -30,6 +51,13 @@ class CheckContext:
         self.exchanges = 0
         self.details: dict[str, Any] = {}
         self.last_response: Response | None = None  # what the target last answered (diagnosis of errors)
+        settings = profile.target
+        self.classifier = Classifier(settings.refusal_statuses, settings.rate_limited_statuses)
+        self.controls: list[dict[str, Any]] = []  # the controls run so far, in order
+        self.live: list[tuple[Tokens | str, str]] = []  # credentials that must still work afterwards
+        self.coverage: dict[str, Any] | None = None
+        self.clock_moved = False  # the check moved the target's time itself (a clock or a real wait)
+        self.limit_waits = 0.0  # seconds spent waiting out the target's rate limiter
         self.api = Api(self)
         self.users = Users(self)
 
@@ -37,13 +65,59 @@ class CheckContext:
     def clock(self) -> Clock:
         if self.target.clock is None:
             raise NotApplicable("needs a controllable clock")
-        return self.target.clock
+        return _WatchedClock(self.target.clock, self)  # type: ignore[return-value]
 
     # -------------------------------------------------------------- talking to the target
     def send(self, method: str, path: str, *, note: str = "", headers: Mapping[str, str] | None = None,
              params: Mapping[str, str] | None = None, json_body: Any = None,
              form: Mapping[str, str] | None = None, raw_body: bytes | None = None,
              cookies: Mapping[str, str] | None = None, worker: int = 0) -> Response:
+        """Send one request. Unless the check counts the limiter's answers itself, a rate-limited
+        answer is waited out (Retry-After, else the longest declared window, bounded by
+        target.max_wait) and the request sent again; when that is not possible the check ends in
+        error, since the limiter's answer says nothing about the rule. A 5xx is sent once more."""
+        def exchange(label: str) -> Response:
+            return self._exchange(method, path, note=label, headers=headers, params=params, json_body=json_body,
+                                  form=form, raw_body=raw_body, cookies=cookies, worker=worker)
+
+        response = exchange(note)
+        if not self.check.counts_limits:
+            resends = 0
+            while self.answer(response) is Answer.RATE_LIMITED:
+                if resends >= LIMIT_RESENDS:
+                    raise CannotJudge(f"rate-limited by the target: cannot judge ({method} {path} answered "
+                                      f"{response.status} after {resends} wait(s) for the limit to pass)")
+                self._wait_out_limit(response, f"{method} {path}")
+                resends += 1
+                response = exchange(f"{note} (sent again after the rate limit)")
+        crashes = 0
+        while self.answer(response) is Answer.CRASHED and crashes < CRASH_RESENDS:
+            crashes += 1
+            response = exchange(f"{note} (sent again after a {response.status})")
+        return response
+
+    def _wait_out_limit(self, response: Response, what: str) -> None:
+        if self.check.clock_sensitive and self.clock_moved:
+            raise CannotJudge(f"rate-limited by the target: cannot judge ({what} answered {response.status} "
+                              "while the check was timing the target; waiting would move its timing)")
+        seconds = retry_after(response)
+        if seconds is None:
+            limits = self.profile.rate_limits
+            seconds = max(limits.api_window, limits.login_window) + 1
+        clock = self.target.clock
+        if clock is not None:
+            clock.advance(seconds)
+        elif seconds > self.profile.target.max_wait:
+            raise CannotJudge(f"rate-limited by the target: cannot judge ({what} answered {response.status}; "
+                              f"waiting {seconds:g} s is more than target.max_wait allows)")
+        else:
+            time.sleep(seconds)
+        self.limit_waits += seconds
+
+    def _exchange(self, method: str, path: str, *, note: str = "", headers: Mapping[str, str] | None = None,
+                  params: Mapping[str, str] | None = None, json_body: Any = None,
+                  form: Mapping[str, str] | None = None, raw_body: bytes | None = None,
+                  cookies: Mapping[str, str] | None = None, worker: int = 0) -> Response:
         request_body: bytes | str | None = raw_body
         if form is not None:
             request_body = "&".join(f"{k}={v}" for k, v in form.items())
@@ -83,6 +157,63 @@ class CheckContext:
         self.redactor.add(*secrets)
         self.evidence = [_scrubbed(self.redactor, record) for record in self.evidence]
 
+    # -------------------------------------------------------------- classifying answers
+    def answer(self, response: Response) -> Answer:
+        return self.classifier.classify(response.status)
+
+    def refused(self, response: Response, *, also: Iterable[int] = ()) -> bool:
+        """Did the target refuse, for its credentials or rights? ``also`` adds statuses the rule
+        itself allows (a refresh endpoint's 400 invalid_grant). An acceptance is marked as the
+        deciding exchange; any answer that is neither ends the check in error: a crash, a missing
+        route or an odd status says nothing about the rule."""
+        kind = self.answer(response)
+        if kind is Answer.REFUSED or response.status in set(also):
+            return True
+        if kind is Answer.ACCEPTED:
+            self.decisive()
+            return False
+        self.decisive()
+        raise CannotJudge(_cannot_judge(kind, response, self.classifier.describe()))
+
+    def rejected(self, response: Response) -> bool:
+        """Was a request refused as invalid input (any 4xx that is neither the limiter nor a
+        missing route)? A 2xx or a 5xx (sent twice) is not a rejection; a 404 or a rate-limited
+        answer says nothing about the input, so the check ends in error."""
+        kind = self.answer(response)
+        if kind in (Answer.RATE_LIMITED, Answer.MISSING):
+            self.decisive()
+            raise CannotJudge(_cannot_judge(kind, response, self.classifier.describe()))
+        if 400 <= response.status < 500:
+            return True
+        self.decisive()
+        return False
+
+    def accepted(self, response: Response) -> bool:
+        """Did the target accept? A refusal is an answer; anything else ends the check in error."""
+        kind = self.answer(response)
+        if kind is Answer.ACCEPTED:
+            return True
+        if kind is Answer.REFUSED:
+            return False
+        raise CannotJudge(_cannot_judge(kind, response, self.classifier.describe()))
+
+    def decisive(self) -> None:
+        """Mark the last exchange as one that decided the verdict (reports show it first)."""
+        if self.evidence:
+            self.evidence[-1]["decisive"] = True
+
+    # -------------------------------------------------------------- controls and coverage
+    def record_control(self, name: str, held: bool, detail: str, phase: str = "before") -> None:
+        self.controls.append({"name": name, "phase": phase, "held": held, "detail": detail})
+
+    def keep_alive(self, credential: Tokens | str, what: str) -> None:
+        """This credential must still work when the body is done (the runner checks it)."""
+        self.live.append((credential, what))
+
+    def cover(self, judged: int, asked: int, unit: str, missing: Iterable[str] = ()) -> None:
+        """Say how much of what the rule asks was judged; less than all makes a pass partial."""
+        self.coverage = {"judged": judged, "asked": asked, "unit": unit, "missing": list(missing)}
+
     # -------------------------------------------------------------- verdict helpers
     def control(self, condition: bool, reason: str) -> None:
         """A negative control: when it does not hold, the check cannot judge (verdict error)."""
@@ -104,12 +235,32 @@ class CheckContext:
             raise NotApplicable("needs the target's signing key ([signing] in the profile)")
         return self.minter
 
-    def baseline(self, tokens: Any) -> None:
-        """The two standard controls: the valid token is accepted, no token is refused with 401."""
+    def baseline(self, tokens: Any, *, alive_after: bool = True) -> None:
+        """The two standard controls: the valid token is accepted, no token is refused. With
+        ``alive_after`` the token must also still work after the body (the runner checks it); a
+        check whose rule kills the token says False and keeps another credential alive instead."""
         me = self.api.me(tokens, note="control: valid token")
-        self.control(200 <= me.status < 300, f"a valid access token was refused ({me.status})")
+        held = 200 <= me.status < 300
+        self.record_control("valid-token", held, f"the check's valid access token answered {me.status}")
+        self.control(held, f"a valid access token was refused ({me.status})")
         anonymous = self.api.call("me", note="control: no token")
-        self.control(anonymous.status == 401, f"a request without a token answered {anonymous.status}")
+        held = self.answer(anonymous) is Answer.REFUSED
+        self.record_control("no-token", held, f"the same request without a token answered {anonymous.status}")
+        self.control(held, f"a request without a token answered {anonymous.status}")
+        if alive_after and not self.check.ends_credential:
+            self.keep_alive(tokens, "the check's valid access token")
+
+
+def _cannot_judge(kind: Answer, response: Response, refusals: str) -> str:
+    status = response.status
+    if kind is Answer.RATE_LIMITED:
+        return f"rate-limited by the target ({status}): cannot judge"
+    if kind is Answer.CRASHED:
+        return f"the target answered {status} (a crash, twice): cannot judge whether it refused"
+    if kind is Answer.MISSING:
+        return f"the target answered 404: the operation seems missing (check its path in the profile)"
+    return (f"the target answered {status}, which is neither an acceptance nor a declared refusal ({refusals}); "
+            f"if the target refuses credentials with {status}, add it to target.refusal_statuses")
 
 
 def _scrubbed(redactor: Redactor, value: Any) -> Any:

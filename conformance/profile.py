@@ -74,6 +74,16 @@ OPERATION_CAPABILITY: dict[str, str] = {
     "document_update": "documents", "document_delete": "documents",
     "audit": "audit", "jwks": "jwks",
 }
+# Protections every JWT API owes (contract, header): probed whether declared or not, wherever
+# their ground exists, with the contract's defaults as the bound when the profile gives none.
+# Everything else in CAPABILITIES is an optional feature, not applicable unless declared.
+PROTECTIONS: dict[str, typing.Callable[[Profile], bool]] = {
+    "rate_limit_login": lambda profile: "login" in profile.operations,
+    "logout": lambda profile: "logout" in profile.operations,
+    "refresh": lambda profile: "refresh" in profile.operations,
+    "session_limit": lambda profile: any(profile.declares(c) for c in ("sessions", "idle_timeout",
+                                                                       "absolute_timeout")),
+}
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 REFRESH_PLACES = ("body", "header", "cookie")
 
@@ -101,6 +111,11 @@ class TargetSection:
     ready_timeout: float = doc("seconds the readiness probe waits for the target", default=20.0)
     ready_path: str = doc("path probed for readiness (any HTTP answer counts)", default="/healthz")
     max_wait: float = doc("longest real wait a time-dependent check may do over HTTP (s)", default=120.0)
+    refusal_statuses: list[int] = doc("statuses with which the target refuses a request for its credentials "
+                                      "(a Flask-JWT-Extended service answers 422 to a malformed token)",
+                                      default_factory=lambda: [401, 403])
+    rate_limited_statuses: list[int] = doc("statuses that mean the target's rate limiter answered, never a "
+                                           "refusal on the rule a check probes", default_factory=lambda: [429])
 
 
 @dataclass(frozen=True)
@@ -252,6 +267,16 @@ class LoadSection:
 
 
 @dataclass(frozen=True)
+class AttackerSection:
+    """Where the suite's attacker endpoints (jku / x5u key servers) listen, so the target can reach them."""
+
+    bind: str = doc("address the attacker server binds; loopback serves only loopback targets",
+                    default="127.0.0.1")
+    public_url: str = doc("URL under which the target reaches the attacker server (empty: http://bind:port, "
+                          "only for a loopback target)", default="")
+
+
+@dataclass(frozen=True)
 class Profile:
     """A target: where it is, how the contract's operations map onto it, and what it declares."""
 
@@ -273,9 +298,20 @@ class Profile:
     signing: SigningSection = field(default_factory=SigningSection)
     load: LoadSection = field(default_factory=LoadSection)
     client: ClientSection = field(default_factory=ClientSection)
+    attacker: AttackerSection = field(default_factory=AttackerSection)
+    waive: dict[str, str] = doc("protection -> the reason it is waived; a waived protection's checks are not "
+                                "applicable with that reason, shown in the report", default_factory=dict)
 
     def declares(self, capability: str) -> bool:
         return capability in self.capabilities
+
+    def probes(self, capability: str) -> bool:
+        """Are the checks of ``capability`` run? An optional feature's only when declared; a
+        protection every JWT API owes whenever its ground exists (see PROTECTIONS)."""
+        if self.declares(capability):
+            return True
+        ground = PROTECTIONS.get(capability)
+        return ground is not None and ground(self)
 
     def offers(self, operation: str) -> bool:
         """Is the operation described, and its capability declared? Checks call no other."""

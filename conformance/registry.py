@@ -44,6 +44,20 @@ AREAS: dict[str, tuple[str, str]] = {
 }
 _AREA_BY_PREFIX = {prefix: area for area, (prefix, _section) in AREAS.items()}
 
+# Needs that are target abilities rather than profile capabilities, and the signing key.
+ABILITIES = frozenset({"clock", "workers", "restart", "store_control", "provision"})
+MINTING = "minting"
+
+# The controls the framework runs around a check body (see conformance.context):
+CONTROLS: dict[str, str] = {
+    "valid-token": "before: a valid access token of the check's own user is accepted",
+    "no-token": "before: the same request without a token is refused",
+    "liveness": "after: the credentials the check relied on still work (a probe refused after its "
+                "credential died is no evidence)",
+    "minted-twin": "before: a token minted with the profile's key and the real token's claims is accepted",
+    "valid-login": "before: the check's own account logs in with its right password",
+}
+
 # One module per area, plus the model-based stateful check (area "properties").
 CHECK_MODULES = (*(f"conformance.checks.{area}" for area in AREAS), "conformance.checks.stateful")
 
@@ -59,6 +73,18 @@ class Check:
     references: tuple[str, ...]
     needs: frozenset[str]  # capabilities (profile or target) without which it is not applicable
     body: Callable[[CheckContext], None]
+    # The controls the framework runs and requires (names of CONTROLS), or why there are none.
+    controls: frozenset[str] = frozenset()
+    no_controls: str = ""
+    # The check counts the target's rate-limit answers itself: they reach it unchanged, instead
+    # of being waited out and sent again.
+    counts_limits: bool = False
+    # Waiting out a rate limit in the middle would move the check's own timing (expiry, idle and
+    # absolute timeouts): a rate-limited answer ends it in error at once.
+    clock_sensitive: bool = False
+    # The rule ends the check's own credential (logout, expiry, eviction): the liveness control
+    # runs on a witness the runner logs in after the body and uses twice.
+    ends_credential: bool = False
 
     @property
     def section(self) -> str:
@@ -75,10 +101,13 @@ class Check:
             "severity": str(self.severity),
             "references": list(self.references),
             "needs": sorted(self.needs),
+            "controls": sorted(self.controls),
+            **({"no_controls": self.no_controls} if self.no_controls else {}),
         }
 
 
 _checks: dict[str, Check] = {}
+
 
 
 def check(
@@ -90,11 +119,26 @@ def check(
     references: Iterable[str] = (),
     needs: Iterable[str] = (),
     level: Level = Level.MUST,
+    controls: Iterable[str] = (),
+    no_controls: str = "",
+    counts_limits: bool = False,
+    clock_sensitive: bool = False,
+    ends_credential: bool = False,
 ) -> Callable[[Callable[[CheckContext], None]], Callable[[CheckContext], None]]:
     """Register a check body under a stable id such as ``TOK-ALG-NONE``."""
     prefix = check_id.split("-", 1)[0]
     if prefix not in _AREA_BY_PREFIX:
         raise ValueError(f"check id {check_id!r} does not start with a known area prefix")
+    needs = frozenset(needs)
+    unknown = sorted(needs - known_needs())
+    if unknown:
+        raise ValueError(f"check {check_id}: unknown need(s) {', '.join(unknown)}; known: "
+                         f"{', '.join(sorted(known_needs()))}")
+    controls = frozenset(controls)
+    if controls - CONTROLS.keys():
+        raise ValueError(f"check {check_id}: unknown control(s) {', '.join(sorted(controls - CONTROLS.keys()))}")
+    if bool(controls) == bool(no_controls):
+        raise ValueError(f"check {check_id}: declare its controls, or say in no_controls why it has none")
 
     def register(body: Callable[[CheckContext], None]) -> Callable[[CheckContext], None]:
         if check_id in _checks and _checks[check_id].body is not body:
@@ -107,12 +151,23 @@ def check(
             level=level,
             severity=severity,
             references=tuple(references),
-            needs=frozenset(needs),
+            needs=needs,
             body=body,
+            controls=controls,
+            no_controls=no_controls,
+            counts_limits=counts_limits,
+            clock_sensitive=clock_sensitive,
+            ends_credential=ends_credential,
         )
         return body
 
     return register
+
+
+def known_needs() -> frozenset[str]:
+    from conformance.profile import CAPABILITIES
+
+    return frozenset(CAPABILITIES) | ABILITIES | {MINTING}
 
 
 def load_all() -> None:

@@ -22,9 +22,9 @@ from conformance.diagnosis import explain
 from conformance.evidence import Redactor, printable
 from conformance.minting import Minter, SigningKey
 from conformance.profile import CAPABILITIES, Profile
-from conformance.registry import Check, Level
+from conformance.registry import ABILITIES, MINTING, Check, Level
 from conformance.targets.base import Target
-from conformance.verdict import CheckOutcome, Result, TargetUnreachable, Verdict
+from conformance.verdict import CannotJudge, CheckOutcome, Result, TargetUnreachable, Verdict
 
 log = logging.getLogger("authconform")
 
@@ -37,9 +37,6 @@ def real_time() -> float:
 def real_perf() -> float:
     return float(_real_clocks.real_perf_counter())
 
-
-# Needs that are target abilities rather than profile capabilities.
-ABILITIES = {"clock", "workers", "restart", "store_control", "provision"}
 
 
 @dataclass
@@ -67,14 +64,17 @@ def unmet_needs(check: Check, deployment: Deployment) -> list[str]:
         if need in ABILITIES:
             if need not in deployment.target.abilities:
                 missing.append(f"target ability '{need}' (only the in-process reference has it)")
-        elif need == "minting":
+        elif need == MINTING:
             if deployment.signing is None:
                 missing.append("the target's signing key ([signing] key in the profile)")
         elif need in CAPABILITIES:
-            if not deployment.profile.declares(need):
+            profile = deployment.profile
+            if need in profile.waive:
+                missing.append(f"nothing: '{need}' is waived by the profile ({profile.waive[need]})")
+            elif not profile.probes(need):
                 missing.append(f"capability '{need}', which the profile does not declare")
-        else:
-            missing.append(f"unknown need '{need}'")
+        else:  # registration validates needs; this is a harness bug
+            raise ValueError(f"check {check.id}: unknown need {need!r}")
     return missing
 
 
@@ -85,28 +85,69 @@ def run_check(check: Check, deployment: Deployment, *, strict: bool = False) -> 
         return Result(check.id, Verdict.NOT_APPLICABLE, "needs " + "; ".join(missing))
     ctx = CheckContext(check, deployment.target, deployment.profile, deployment.redactor,
                        deployment.minter())
-    verdict, reason = Verdict.PASS, ""
-    try:
-        check.body(ctx)
-    except CheckOutcome as outcome:
-        verdict, reason = outcome.verdict, outcome.reason
-        if verdict is Verdict.FAIL and check.level is Level.SHOULD:
-            verdict = Verdict.NON_STRICT
-    except TargetUnreachable as exc:
-        verdict, reason = Verdict.ERROR, f"target unreachable: {exc}"
-    except NotImplementedError as exc:
-        verdict, reason = Verdict.NOT_APPLICABLE, str(exc)
-    except Exception as exc:  # a harness bug or a target answer it could not handle
-        log.debug("check %s raised\n%s", check.id, traceback.format_exc())
-        verdict = Verdict.ERROR
-        reason = deployment.redactor.text(f"harness error: {type(exc).__name__}: {exc}")
+    verdict, reason = _outcome(check, ctx, lambda: check.body(ctx), deployment.redactor)
+    if verdict in (Verdict.PASS, Verdict.FAIL, Verdict.NON_STRICT):
+        verdict, reason = _settle_controls(check, ctx, verdict, reason, deployment.redactor)
+    if verdict is Verdict.PASS and ctx.coverage is not None and ctx.coverage["judged"] < ctx.coverage["asked"]:
+        coverage = ctx.coverage
+        verdict = Verdict.PARTIAL
+        reason = (f"judged {coverage['judged']} of {coverage['asked']} {coverage['unit']}"
+                  + (f"; not judged: {', '.join(coverage['missing'])}" if coverage["missing"] else ""))
     if verdict is Verdict.ERROR:
         reason += explain(ctx.last_response)  # what was odd about the target's last answer, if anything
     result = Result(check.id, verdict, printable(deployment.redactor.text(reason)), ctx.evidence,
-                    real_perf() - started, ctx.details)
+                    real_perf() - started, ctx.details, ctx.coverage, ctx.controls)
     if verdict is Verdict.PASS:
         result.evidence = result.evidence[-4:]  # a pass needs little evidence; keep reports small
     return result
+
+
+def _outcome(check: Check, ctx: CheckContext, body: Callable[[], None], redactor: Redactor) -> tuple[Verdict, str]:
+    """Run ``body`` and turn how it ended into a verdict and a reason."""
+    try:
+        body()
+    except CheckOutcome as outcome:
+        verdict = outcome.verdict
+        if verdict is Verdict.FAIL and check.level is Level.SHOULD:
+            verdict = Verdict.NON_STRICT
+        return verdict, outcome.reason
+    except TargetUnreachable as exc:
+        return Verdict.ERROR, f"target unreachable: {exc}"
+    except Exception as exc:  # a harness bug (NotImplementedError too) or an answer it could not handle
+        log.debug("check %s raised\n%s", check.id, traceback.format_exc())
+        return Verdict.ERROR, redactor.text(f"harness error: {type(exc).__name__}: {exc}")
+    return Verdict.PASS, ""
+
+
+def _settle_controls(check: Check, ctx: CheckContext, verdict: Verdict, reason: str,
+                     redactor: Redactor) -> tuple[Verdict, str]:
+    """A judged verdict stands only when the check's declared controls ran and held: the
+    before-controls during the body, the liveness control here, after it."""
+    ran = {control["name"] for control in ctx.controls if control["held"]}
+    missing = sorted(name for name in check.controls - ran - {"liveness"})
+    if missing:
+        return Verdict.ERROR, (f"the check ended before its control(s) {', '.join(missing)} ran: its "
+                               f"verdict ({verdict}) has no baseline")
+    if "liveness" not in check.controls or verdict is not Verdict.PASS:
+        return verdict, reason  # a failure is evidence of an acceptance, whatever happened after it
+    if check.ends_credential:
+        outcome, why = _outcome(check, ctx, lambda: _witness(ctx), redactor)
+        if outcome is not Verdict.PASS:
+            return Verdict.ERROR, why
+    if not ctx.live:
+        return Verdict.ERROR, "the check kept no credential for its liveness control (a harness bug)"
+    for credential, what in ctx.live:
+        def probe(credential: Any = credential) -> None:
+            answer = ctx.api.me(credential, note=f"control after the check: {what} still works")
+            if not ctx.accepted(answer):
+                raise CannotJudge(f"{what} stopped working during the check (answered {answer.status}), so "
+                                  "its refusals are no evidence: the target's tokens seem single-use, or "
+                                  "something revoked it")
+        outcome, why = _outcome(check, ctx, probe, redactor)
+        ctx.record_control("liveness", outcome is Verdict.PASS, why or f"{what} still works", phase="after")
+        if outcome is not Verdict.PASS:
+            return Verdict.ERROR, why
+    return verdict, reason
 
 
 def run_guarded(check: Check, deployment: Deployment, breaker: Breaker | None, *, strict: bool = False) -> Result:
@@ -118,6 +159,20 @@ def run_guarded(check: Check, deployment: Deployment, breaker: Breaker | None, *
     if breaker is not None:
         breaker.observe(check, result)
     return result
+
+
+def _witness(ctx: CheckContext) -> None:
+    """A fresh login used once: the liveness control then uses it a second time. A target whose
+    tokens die after one use fails it, so a check whose own token died by the rule cannot pass on
+    refusals that single-use tokens would give anyway."""
+    if ctx.profile.users.source == "signup":
+        user = ctx.users.tenant_admin()  # a fresh tenant: nothing the body did can have touched it
+    else:
+        user = ctx.users.create(ctx.profile.roles_by_level()[0])
+    tokens = ctx.api.login(user)
+    first = ctx.api.me(tokens, note="control after the check: a fresh witness token")
+    ctx.control(ctx.accepted(first), f"a freshly issued witness token was refused ({first.status})")
+    ctx.keep_alive(tokens, "a fresh witness token, used once before")
 
 
 @dataclass

@@ -13,10 +13,18 @@ class Verdict(StrEnum):
     NON_STRICT = "non-strict"  # a SHOULD rule is broken: fails the run only under --strict
     NOT_APPLICABLE = "not-applicable"  # the target does not declare what the check needs
     ERROR = "error"  # the target or the harness broke; never counted as a pass
+    # The rule held for what was judged, but less was judged than asked (roles the suite could
+    # not obtain, probes it could not send): never a full pass, fails a run under --strict.
+    PARTIAL = "partial"
 
     @property
     def is_failure(self) -> bool:
         return self in (Verdict.FAIL, Verdict.ERROR)
+
+    @property
+    def judged(self) -> bool:
+        """The target was judged on the rule (fully or in part)."""
+        return self in (Verdict.PASS, Verdict.FAIL, Verdict.NON_STRICT, Verdict.PARTIAL)
 
 
 @dataclass
@@ -28,6 +36,10 @@ class Result:
     duration: float = 0.0
     # Structured detail a report may render (e.g. a role x route matrix).
     details: dict[str, Any] = field(default_factory=dict)
+    # What was judged of what was asked: {"judged": 2, "asked": 4, "unit": "roles", "missing": [...]}.
+    coverage: dict[str, Any] | None = None
+    # The controls the runner ran: {"name", "phase" ("before" | "after"), "held", "detail"}.
+    controls: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +49,8 @@ class Result:
             "evidence": self.evidence,
             "duration": round(self.duration, 4),
             "details": self.details,
+            "coverage": self.coverage,
+            "controls": self.controls,
         }
 
 
@@ -60,6 +74,13 @@ class NotApplicable(CheckOutcome):
 
 class ControlFailed(CheckOutcome):
     """A negative control did not hold (e.g. a valid token was refused): the check cannot judge."""
+
+    verdict = Verdict.ERROR
+
+
+class CannotJudge(CheckOutcome):
+    """The target answered, but not in a way that bears on the rule (rate-limited, crashed, a
+    credential that died): the check ends in error with the reason."""
 
     verdict = Verdict.ERROR
 

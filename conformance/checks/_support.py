@@ -16,16 +16,11 @@ from conformance.context import CheckContext
 from conformance.minting import split
 from conformance.profile import Route
 from conformance.targets.base import Response
-from conformance.verdict import NotApplicable
+from conformance.verdict import CannotJudge, NotApplicable
 
 
 def ok(status: int) -> bool:
     return 200 <= status < 300
-
-
-def refused(status: int) -> bool:
-    """A 4xx answer: a 5xx is a crash, which says nothing about a refusal."""
-    return 400 <= status < 500
 
 
 def pass_time(ctx: CheckContext, seconds: float, why: str) -> None:
@@ -43,7 +38,10 @@ def pass_time(ctx: CheckContext, seconds: float, why: str) -> None:
 def fresh_login_window(ctx: CheckContext) -> None:
     """Start from fresh login-limiter windows (earlier logins of this check or others used them)."""
     if ctx.profile.declares("rate_limit_login"):
-        pass_time(ctx, ctx.profile.rate_limits.login_window + 1, "starting in a fresh login window")
+        try:
+            pass_time(ctx, ctx.profile.rate_limits.login_window + 1, "starting in a fresh login window")
+        except NotApplicable as exc:  # a check that needs an unspent budget and cannot get one
+            raise CannotJudge(f"cannot start from an unspent login budget: {exc}") from None
 
 
 def login(ctx: CheckContext, user: Principal, *, worker: int = 0, extra: dict[str, Any] | None = None,

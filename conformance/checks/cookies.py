@@ -58,6 +58,7 @@ def _path_matches(request_path: str, cookie_path: str) -> bool:
 
 @check(
     "COOK-FLAGS",
+    controls=("valid-token", "no-token", "liveness"),
     title="log in (and refresh) and read the attributes of the token cookies",
     rule="token cookies are HttpOnly, Secure, and SameSite=Lax or Strict",
     severity=Severity.HIGH,
@@ -91,6 +92,7 @@ def cookie_flags(ctx: CheckContext) -> None:
 
 @check(
     "COOK-REFRESH-PATH",
+    controls=("valid-token", "no-token", "liveness"),
     title="log in and read the Path of the refresh cookie against every operation's path",
     rule="the refresh cookie is path-restricted to the refresh endpoint",
     severity=Severity.MEDIUM,
@@ -129,6 +131,7 @@ def _write_operation(ctx: CheckContext) -> tuple[str, str, dict[str, str]]:
 
 @check(
     "COOK-CSRF",
+    controls=("valid-token", "no-token", "liveness"),
     title="make a cookie-authenticated write without the CSRF header, with a wrong one, and with the right one",
     rule="state-changing requests authenticated by cookies need the CSRF token (double submit)",
     severity=Severity.HIGH,
@@ -157,6 +160,8 @@ def csrf(ctx: CheckContext) -> None:
 
 @check(
     "COOK-LOGOUT-CLEARS",
+    controls=("valid-token", "no-token", "liveness"),
+    ends_credential=True,
     title="log out and read the Set-Cookie lines of the answer",
     rule="logout clears the token cookies",
     severity=Severity.MEDIUM,

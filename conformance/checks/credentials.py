@@ -88,6 +88,7 @@ def _failed_login_pair(ctx: CheckContext) -> tuple[Response, Response]:
 
 @check(
     "CRED-ENUM-STATUS",
+    controls=("valid-token", "no-token", "liveness"),
     title="log in as an unknown user and as a known user with a wrong password; compare statuses",
     rule="login failure answers the same status for an unknown user and a wrong password",
     severity=Severity.MEDIUM,
@@ -118,6 +119,7 @@ def _normalised(response: Response) -> Any:
 
 @check(
     "CRED-ENUM-BODY",
+    controls=("valid-token", "no-token", "liveness"),
     title="log in as an unknown user and with a wrong password; compare the error bodies",
     rule="login failure answers the same body for an unknown user and a wrong password",
     severity=Severity.MEDIUM,
@@ -231,6 +233,7 @@ def _next_window(ctx: CheckContext, plan: _TimingPlan) -> None:
 
 @check(
     "CRED-ENUM-TIMING",
+    controls=("valid-token", "no-token", "liveness"),
     title="time interleaved failed logins of unknown users and of wrong passwords; compare statistically",
     rule="login failure takes statistically the same time for an unknown user and a wrong password",
     severity=Severity.MEDIUM,
@@ -290,6 +293,7 @@ def _password_of(ctx: CheckContext, length: int) -> str:
 
 @check(
     "CRED-PASSWORD-LENGTH",
+    controls=("valid-token", "no-token", "liveness"),
     title="create users with passwords one short of, at, and one over the declared length limits",
     rule="passwords shorter than the minimum or longer than the maximum are refused; both limits accepted",
     severity=Severity.MEDIUM,
@@ -332,7 +336,7 @@ def password_length(ctx: CheckContext) -> None:
         outcomes[f"{length} ({label})"] = status
         if allowed and not _ok(status):
             wrong.append(f"a password {label} ({length} characters) was refused ({status})")
-        if not allowed and not 400 <= status < 500:
+        if not allowed and not ctx.rejected(ctx.last_response):  # type: ignore[arg-type]
             wrong.append(f"a password {label} ({length} characters) answered {status} instead of a 4xx refusal")
     ctx.details["statuses"] = outcomes
     ctx.expect(not wrong, "; ".join(wrong))
@@ -369,6 +373,7 @@ def _secret_findings(response: Response, passwords: list[str], what: str) -> lis
 
 @check(
     "CRED-NO-SECRET-LEAK",
+    controls=("valid-token", "no-token", "liveness"),
     title="read the answers of sign-up, login, me, user list and user creation for passwords and hashes",
     rule="a password is never echoed or returned, and its hash never exposed",
     severity=Severity.HIGH,
@@ -431,6 +436,7 @@ def _token_shaped(response: Response) -> bool:
 
 @check(
     "CRED-NO-MINT-ROUTE",
+    controls=("valid-token", "no-token", "liveness"),
     title="probe common debug and test token routes, with and without a user id",
     rule="no endpoint mints tokens without credentials (no test-token route outside debug)",
     severity=Severity.CRITICAL,
@@ -474,6 +480,7 @@ def _bearer_challenge(response: Response) -> str | None:
 
 @check(
     "CRED-ERROR-FORMAT",
+    controls=("valid-token", "liveness"),
     title="call a protected route with no token, a bad token, and too little privilege; read the errors",
     rule='errors are JSON {"error", "message"}; a 401 carries WWW-Authenticate: Bearer '
          '(error="invalid_token" when a token was sent); a missing token is 401, too little privilege 403',
@@ -486,7 +493,9 @@ def error_format(ctx: CheckContext) -> None:
     user = ctx.users.create(role)
     tokens = ctx.api.login(user)
     me = ctx.api.me(tokens, note="control: valid token")
+    ctx.record_control("valid-token", _ok(me.status), f"a valid access token answered {me.status}")
     ctx.control(_ok(me.status), f"a valid access token was refused ({me.status})")
+    ctx.keep_alive(tokens, "the check's valid access token")
     problems: list[str] = []
 
     anonymous = ctx.api.call("me", note="no token")
@@ -539,6 +548,7 @@ def _route_beyond(ctx: CheckContext, role: str) -> str | None:
 
 @check(
     "CRED-PASSWORD-CHANGE-CURRENT",
+    controls=("valid-token", "no-token", "liveness"),
     title="change the password without the current one, with an empty one and with a wrong one; log in with "
           "the old and the attempted passwords",
     rule="a password change is refused without the current password or with a wrong one, and the password "
@@ -574,7 +584,7 @@ def password_change_current(ctx: CheckContext) -> None:
         if _ok(status):
             wrong.append(f"a password change {label} was accepted ({status})")
             break  # the password may have changed: the next attempts would prove nothing more
-        if not 400 <= status < 500:
+        if not ctx.rejected(ctx.last_response):  # type: ignore[arg-type]
             wrong.append(f"a password change {label} answered {status} instead of a 4xx refusal")
     ctx.details["statuses"] = statuses
     kept = ctx.api.login_response(changed, retry_limited=True)
@@ -599,6 +609,7 @@ def _give_back(ctx: CheckContext, tokens: Tokens, current: str, original: str) -
 
 @check(
     "CRED-USERNAME-UNIQUE",
+    controls=("valid-token", "no-token", "liveness"),
     title="create a user, then another with the same username and another password in the same tenant; log "
           "in with both passwords",
     rule="usernames are unique within a tenant: a second user with a taken name is refused with 4xx and the "
@@ -635,7 +646,7 @@ def username_unique(ctx: CheckContext) -> None:
     again = create(second, "create a second user with the same username")
     ctx.details["second_status"] = again.status
     wrong: list[str] = []
-    if not 400 <= again.status < 500:
+    if not ctx.rejected(again):
         wrong.append(f"creating a second user with a taken username answered {again.status} instead of a 4xx "
                      "refusal")
     kept = ctx.api.login_response(first, retry_limited=True)

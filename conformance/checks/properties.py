@@ -210,6 +210,7 @@ def _header_probes(scheme: str, token: str) -> st.SearchStrategy[Probe]:
 
 @check(
     "PROP-MALFORMED-AUTH-HEADER",
+    controls=("valid-token", "no-token", "liveness"),
     title="send random malformed Authorization headers: no scheme, no space, several spaces, unicode, huge, "
           "random bytes, truncated or extended tokens",
     rule="no malformed credential header yields a 5xx or authenticates",
@@ -327,6 +328,7 @@ def _token_probes(ctx: CheckContext, token: str, sign: Callable[[dict[str, Any],
 
 @check(
     "PROP-MALFORMED-TOKEN",
+    controls=("valid-token", "no-token", "liveness"),
     title="send random malformed tokens: random segments, bad base64, non-JSON and nested JSON, huge, unicode, "
           "and correctly signed tokens with a wrong type in every claim and header parameter",
     rule="no malformed token yields a 5xx or authenticates",
@@ -463,6 +465,7 @@ def _object_ids(ctx: CheckContext, tokens: Tokens) -> dict[str, dict[str, str]]:
 
 @check(
     "PROP-MALFORMED-BODY",
+    controls=("valid-token", "no-token", "liveness"),
     title="send random JSON bodies (wrong types, nested, lists, huge strings) and non-JSON bytes labelled JSON "
           "to every operation that takes a body, with and without a valid token",
     rule="no request body, however malformed, yields a 5xx, and none gets past authentication without a token",

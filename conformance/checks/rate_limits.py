@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -14,7 +15,7 @@ from conformance.checks._support import fresh_login_window, login, ok, pass_time
 from conformance.context import CheckContext
 from conformance.registry import Severity, check
 from conformance.targets.base import Response
-from conformance.verdict import NotApplicable
+from conformance.verdict import CannotJudge, NotApplicable
 
 RL_REFS = ("ASVS 2.2.1", "ASVS 11.1.4", "API4:2023")
 LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
@@ -22,14 +23,56 @@ LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 BURST_THREADS = 16
 # Requests past the declared limit a sequential run sends before concluding there is no limit.
 OVERSHOOT = 3
+# Without declared login limits, wrong logins sent before "no throttling observed" (contract header:
+# login throttling is owed whether declared or not).
+PRESENCE_ATTEMPTS = 50
+API_CONTROLS = ("valid-login", "no-token", "valid-token")
+LOGIN_NO_CONTROLS = ("the burst's own answers are its controls: every failed login before the limit must be "
+                     "refused as a wrong password (not 429, not a crash), and the burst must fit in one window")
 
 
 def _fresh_user(ctx: CheckContext) -> Tokens:
-    """A fresh user's login, whose API budget is untouched, and the no-token control."""
-    tokens = login(ctx, ctx.users.create("viewer"))
+    """A login whose API budget nobody spent in this window: a fresh user where the target has
+    sign-up, else a shared account once a whole window has passed; and the no-token control."""
+    user = ctx.users.create(ctx.profile.roles_by_level()[0])
+    if ctx.profile.users.source == "accounts":
+        _fresh_window(ctx, ctx.profile.rate_limits.api_window + 1, "a fresh API window for a shared account")
+    tokens = login(ctx, user)
+    ctx.record_control("valid-login", True, f"{user.role} {user.username} logged in")
     anonymous = ctx.api.call("me", note="control: no token")
-    ctx.control(anonymous.status == 401, f"a request without a token answered {anonymous.status}")
+    held = ctx.answer(anonymous).value == "refused"
+    ctx.record_control("no-token", held, f"a request without a token answered {anonymous.status}")
+    ctx.control(held, f"a request without a token answered {anonymous.status}")
     return tokens
+
+
+def _fresh_window(ctx: CheckContext, seconds: float, why: str) -> None:
+    try:
+        pass_time(ctx, seconds, why)
+    except NotApplicable as exc:
+        raise CannotJudge(f"cannot get an unspent budget: {exc}") from None
+
+
+def _fits_window(ctx: CheckContext, started: float, window: float, what: str) -> None:
+    """Over HTTP a burst that outlasts the window (a sliding window rolls under it) proves nothing."""
+    ctx.control(ctx.target.clock is not None or time.monotonic() - started < window,
+                f"{what} took longer than the {window:g} s window; the count cannot be judged")
+
+
+def _presence(ctx: CheckContext, attempts: Callable[[int], Response], what: str) -> None:
+    """No declared login limit: is there any throttling within PRESENCE_ATTEMPTS wrong logins?"""
+    for n in range(1, PRESENCE_ATTEMPTS + 1):
+        response = attempts(n)
+        if response.status in ctx.profile.target.rate_limited_statuses:
+            ctx.decisive()
+            ctx.details["throttled_after"] = n - 1
+            ctx.cover(1, 2, "parts of the rule", ["the exact limit (the profile declares no [rate_limits] for "
+                                                   "login; declare rate_limit_login and its numbers)"])
+            return
+        ctx.control(ctx.refused(response, also=(400,)), f"wrong login {n} answered {response.status}")
+    ctx.decisive()
+    ctx.expect(False, f"no login throttling observed within {PRESENCE_ATTEMPTS} {what} (the contract owes it; "
+                      "waive it in [waive] with a reason if a gateway in front does it)")
 
 
 @dataclass
@@ -52,10 +95,9 @@ def _spend(ctx: CheckContext, tokens: Tokens) -> Run:
             break
         ctx.control(ok(response.status), f"request {n} of a valid user answered {response.status}")
         run.admitted.append(response)
-    # Over HTTP the window may roll during the run; then the count proves nothing.
-    ctx.control(ctx.target.clock is not None or time.monotonic() - started < window,
-                f"the run took longer than the {window} s window; counts cannot be judged")
-    ctx.control(bool(run.admitted), "the first request of a fresh user was refused with 429")
+    _fits_window(ctx, started, window, "the run")
+    ctx.record_control("valid-token", bool(run.admitted), "the first request of the unspent user was admitted")
+    ctx.control(bool(run.admitted), "the first request of a user with an unspent budget was refused with 429")
     return run
 
 
@@ -65,6 +107,8 @@ def _positive_int(value: str | None) -> bool:
 
 @check(
     "RL-API-EXACT",
+    counts_limits=True,
+    controls=API_CONTROLS,
     title="call the API as a fresh user until refused; count the admitted requests",
     rule="exactly the declared number of requests is admitted per window; the next is 429 with Retry-After",
     severity=Severity.MEDIUM,
@@ -86,6 +130,8 @@ def api_exact(ctx: CheckContext) -> None:
 
 @check(
     "RL-HEADERS",
+    counts_limits=True,
+    controls=API_CONTROLS,
     title="read the RateLimit-* headers of every limited answer, and Retry-After on the 429",
     rule="limited answers carry consistent RateLimit-Limit/-Remaining/-Reset; a 429 carries Retry-After",
     severity=Severity.LOW,
@@ -123,6 +169,8 @@ def headers(ctx: CheckContext) -> None:
 
 @check(
     "RL-WINDOW-RESET",
+    counts_limits=True,
+    controls=API_CONTROLS,
     title="exhaust a user's API budget, let one window pass, call again",
     rule="after the window passes, requests are admitted again",
     severity=Severity.MEDIUM,
@@ -131,14 +179,13 @@ def headers(ctx: CheckContext) -> None:
 )
 def window_reset(ctx: CheckContext) -> None:
     limits = ctx.profile.rate_limits
-    user = ctx.users.create("viewer")
-    tokens = login(ctx, user)
+    tokens = _fresh_user(ctx)
     run = _spend(ctx, tokens)
     ctx.control(run.refusal is not None, f"no 429 within {limits.api_limit + OVERSHOOT} requests; "
                                          "the reset cannot be observed")
     pass_time(ctx, limits.api_window + 1, "the API window reset")
     if limits.api_window + 1 >= ctx.profile.tokens.access_ttl:
-        tokens = login(ctx, user)
+        tokens = ctx.api.refresh(tokens) if ctx.profile.offers("refresh") else tokens
     after = ctx.api.me(tokens, note=f"after {limits.api_window + 1} s")
     ctx.expect(ok(after.status), f"{limits.api_window + 1} s after the limit was reached the API still "
                                  f"answers {after.status} (window {limits.api_window} s)")
@@ -155,6 +202,8 @@ def _stranger(ctx: CheckContext, user: Principal) -> Principal:
 
 @check(
     "RL-LOGIN-ACCOUNT",
+    counts_limits=True,
+    no_controls=LOGIN_NO_CONTROLS,
     title="fail the login of one account up to its limit, then log in with the right password",
     rule="login attempts per (client, account) are limited; over the limit even the right password gets 429",
     severity=Severity.HIGH,
@@ -163,13 +212,20 @@ def _stranger(ctx: CheckContext, user: Principal) -> Principal:
 )
 def login_account(ctx: CheckContext) -> None:
     limits = ctx.profile.rate_limits
-    user = ctx.users.create("viewer")
+    user = ctx.users.create(ctx.profile.roles_by_level()[0])
     fresh_login_window(ctx)
     wrong = _wrong_password(user)
+    if not ctx.profile.declares("rate_limit_login"):
+        _presence(ctx, lambda n: ctx.api.login_response(wrong), "wrong passwords for one account")
+        return
+    started = time.monotonic()
     for n in range(1, limits.login_account_limit + 1):
-        status = ctx.api.login_response(wrong).status
-        ctx.expect(status == 401, f"failed login {n} of {limits.login_account_limit} answered {status}, "
-                                  "not 401 (the declared limit is not reached yet)")
+        response = ctx.api.login_response(wrong)
+        ctx.expect(response.status not in ctx.profile.target.rate_limited_statuses,
+                   f"failed login {n} of {limits.login_account_limit} answered {response.status} in a fresh "
+                   "window: the limit is lower than declared")
+        ctx.control(ctx.refused(response, also=(400,)), f"failed login {n} answered {response.status}")
+    _fits_window(ctx, started, limits.login_window, "the failed logins")
     over = ctx.api.login_response(user)
     ctx.expect(over.status == 429, f"after {limits.login_account_limit} failed logins the right password "
                                    f"answered {over.status}, not 429")
@@ -180,6 +236,8 @@ def login_account(ctx: CheckContext) -> None:
 
 @check(
     "RL-LOGIN-IP",
+    counts_limits=True,
+    no_controls=LOGIN_NO_CONTROLS,
     title="fail logins of many different usernames from one client, then log in correctly",
     rule="login attempts per client IP are limited across usernames",
     severity=Severity.HIGH,
@@ -188,12 +246,19 @@ def login_account(ctx: CheckContext) -> None:
 )
 def login_ip(ctx: CheckContext) -> None:
     limits = ctx.profile.rate_limits
-    user = ctx.users.create("viewer")
+    user = ctx.users.create(ctx.profile.roles_by_level()[0])
     fresh_login_window(ctx)
+    if not ctx.profile.declares("rate_limit_login"):
+        _presence(ctx, lambda n: ctx.api.login_response(_stranger(ctx, user)), "wrong logins of new usernames")
+        return
+    started = time.monotonic()
     for n in range(1, limits.login_ip_limit + 1):
-        status = ctx.api.login_response(_stranger(ctx, user)).status
-        ctx.expect(status == 401, f"failed login {n} of {limits.login_ip_limit} (a new username each) "
-                                  f"answered {status}, not 401 (the declared limit is not reached yet)")
+        response = ctx.api.login_response(_stranger(ctx, user))
+        ctx.expect(response.status not in ctx.profile.target.rate_limited_statuses,
+                   f"failed login {n} of {limits.login_ip_limit} (a new username each) answered "
+                   f"{response.status} in a fresh window: the limit is lower than declared")
+        ctx.control(ctx.refused(response, also=(400,)), f"failed login {n} answered {response.status}")
+    _fits_window(ctx, started, limits.login_window, "the failed logins")
     over = ctx.api.login_response(user)
     ctx.expect(over.status == 429, f"after {limits.login_ip_limit} failed logins from one client a valid "
                                    f"login answered {over.status}, not 429")
@@ -201,6 +266,8 @@ def login_ip(ctx: CheckContext) -> None:
 
 @check(
     "RL-CONCURRENCY",
+    counts_limits=True,
+    controls=API_CONTROLS,
     title=f"fire twice the limit of requests for one user from {BURST_THREADS} threads at once",
     rule="the limiter is exact under concurrency: never more than the limit admitted in a window",
     severity=Severity.MEDIUM,
@@ -221,12 +288,17 @@ def concurrency(ctx: CheckContext) -> None:
     ctx.control(not odd, f"the burst got answers other than 2xx and 429: {odd}")
     ctx.control(ctx.target.clock is not None or elapsed < ctx.profile.rate_limits.api_window,
                 "the burst took longer than one window; the count cannot be judged")
+    ctx.record_control("valid-token", admitted > 0, f"{admitted} of the burst's requests were admitted")
+    ctx.control(admitted > 0, f"none of the {len(statuses)} requests was admitted: the user's budget was spent "
+                              "before the burst, so the count proves nothing")
     ctx.expect(admitted <= limit, f"{admitted} of {len(statuses)} concurrent requests were admitted; "
                                   f"the declared limit is {limit}")
 
 
 @check(
     "RL-XFF-SPOOF",
+    counts_limits=True,
+    no_controls=LOGIN_NO_CONTROLS,
     title="fail logins from one client with a new X-Forwarded-For on each, then log in correctly",
     rule="X-Forwarded-For is trusted only from the configured number of proxies (default none)",
     severity=Severity.HIGH,
@@ -238,12 +310,17 @@ def xff_spoof(ctx: CheckContext) -> None:
     if limits.trusted_proxies > 0:
         raise NotApplicable(f"the target declares {limits.trusted_proxies} trusted proxies, so it may "
                             "take the client address from X-Forwarded-For")
-    user = ctx.users.create("viewer")
+    if not ctx.profile.declares("rate_limit_login"):
+        raise NotApplicable("the profile declares no login limit: RL-LOGIN-IP judges whether there is one; "
+                            "spoofing past it needs its number")
+    user = ctx.users.create(ctx.profile.roles_by_level()[0])
     fresh_login_window(ctx)
     statuses = []
+    started = time.monotonic()
     for n in range(1, limits.login_ip_limit + 1):
         forwarded = {"X-Forwarded-For": f"198.51.100.{n % 250 + 1}, 203.0.113.{n % 250 + 1}"}
         statuses.append(ctx.api.login_response(_stranger(ctx, user), headers=forwarded).status)
+    _fits_window(ctx, started, limits.login_window, "the spoofed logins")
     over = ctx.api.login_response(user, headers={"X-Forwarded-For": "192.0.2.77"})
     ctx.details["statuses"] = statuses + [over.status]
     ctx.expect(429 in statuses or over.status == 429,
@@ -253,6 +330,8 @@ def xff_spoof(ctx: CheckContext) -> None:
 
 @check(
     "RL-ACROSS-WORKERS",
+    counts_limits=True,
+    controls=API_CONTROLS,
     title="alternate one user's requests between two server workers; count the admitted ones",
     rule="the limiter is exact across workers: never more than the limit admitted in a window",
     severity=Severity.MEDIUM,
@@ -269,5 +348,7 @@ def across_workers(ctx: CheckContext) -> None:
                     f"request {n + 1} answered {response.status}")
         admitted += ok(response.status)
     ctx.details["admitted"] = admitted
+    ctx.record_control("valid-token", admitted > 0, f"{admitted} requests were admitted")
+    ctx.control(admitted > 0, "no request was admitted: the user's budget was spent before the check")
     ctx.expect(admitted <= limit, f"{admitted} of {2 * limit} requests alternating between two workers were "
                                   f"admitted; the declared limit is {limit}")

@@ -34,17 +34,20 @@ def _session(ctx: CheckContext, role: str = "viewer") -> tuple[Principal, Tokens
 
 
 def _refused(ctx: CheckContext, tokens: Tokens | str, note: str, *, worker: int = 0) -> bool:
-    # A 5xx is not a refusal: a crash says nothing about whether the token was revoked.
-    status = ctx.api.me(tokens, worker=worker, note=note).status
-    return 400 <= status < 500
+    return ctx.refused(ctx.api.me(tokens, worker=worker, note=note))
 
 
 def _refresh_refused(ctx: CheckContext, tokens: Tokens, note: str) -> bool:
+    """Was the refresh refused? A token endpoint may refuse with 400 invalid_grant (RFC 6749 §5.2);
+    a 2xx that carries no new token refuses too."""
     response = ctx.api.refresh_response(tokens)
     ctx.details.setdefault("refresh_attempts", []).append({"what": note, "status": response.status})
-    if not _ok(response.status):
+    if _ok(response.status):
+        if ctx.api.tokens_from(response, previous=tokens).ok:
+            ctx.decisive()
+            return False
         return True
-    return not ctx.api.tokens_from(response, previous=tokens).ok
+    return ctx.refused(response, also=(400,))
 
 
 def _logout(ctx: CheckContext, tokens: Tokens, *, worker: int = 0) -> None:
@@ -54,6 +57,8 @@ def _logout(ctx: CheckContext, tokens: Tokens, *, worker: int = 0) -> None:
 
 @check(
     "REV-LOGOUT-ACCESS",
+    ends_credential=True,
+    controls=("valid-token", "no-token", "liveness"),
     title="log out, then present the same access token again",
     rule="logout revokes the presented access token at once",
     severity=Severity.HIGH,
@@ -69,6 +74,8 @@ def logout_access(ctx: CheckContext) -> None:
 
 @check(
     "REV-LOGOUT-REFRESH",
+    ends_credential=True,
+    controls=("valid-token", "no-token", "liveness"),
     title="log out, then try to refresh with that login's refresh token",
     rule="logout revokes the refresh family of the presented token",
     severity=Severity.HIGH,
@@ -84,6 +91,8 @@ def logout_refresh(ctx: CheckContext) -> None:
 
 @check(
     "REV-LOGOUT-SESSION",
+    ends_credential=True,
+    controls=("valid-token", "no-token", "liveness"),
     title="log out one session; list the sessions from another and use the session's other tokens",
     rule="logout ends the current session: it leaves the sessions list and every token of it is refused",
     severity=Severity.HIGH,
@@ -149,6 +158,9 @@ def _now(ctx: CheckContext) -> float | None:
 
 @check(
     "REV-LOGOUT-ALL",
+    ends_credential=True,
+    clock_sensitive=True,
+    controls=("valid-token", "no-token", "liveness"),
     title="log in on three devices, log out everywhere from the first",
     rule="logout-all revokes every token and session of the user, the caller's included",
     severity=Severity.HIGH,
@@ -175,6 +187,7 @@ def logout_all(ctx: CheckContext) -> None:
 
 @check(
     "REV-PASSWORD-CHANGE",
+    controls=("valid-token", "no-token", "liveness"),
     title="change the password on device A; use device B's tokens; log in with the new password",
     rule="a password change revokes the user's other sessions and tokens; the new password works",
     severity=Severity.HIGH,
@@ -214,6 +227,8 @@ def _restore_password(ctx: CheckContext, tokens: Tokens, current: str, original:
 
 @check(
     "REV-DELETED-USER",
+    ends_credential=True,
+    controls=("valid-token", "no-token", "liveness"),
     title="delete a user (by their admin, and by themselves); present their tokens",
     rule="a token of a deleted user is rejected at once",
     severity=Severity.HIGH,
@@ -264,6 +279,7 @@ def _find_user_id(ctx: CheckContext, admin_tokens: Tokens, username: str) -> str
 
 @check(
     "REV-REFRESH-ROTATES",
+    controls=("valid-token", "no-token", "liveness"),
     title="refresh once and compare the refresh token returned with the one used",
     rule="refresh rotates: each use returns a new refresh token",
     severity=Severity.MEDIUM,
@@ -282,6 +298,8 @@ def refresh_rotates(ctx: CheckContext) -> None:
 
 @check(
     "REV-REFRESH-REUSE-REJECTED",
+    ends_credential=True,
+    controls=("valid-token", "no-token", "liveness"),
     title="refresh once, then refresh again with the rotated-out token",
     rule="a refresh token that was already used is refused",
     severity=Severity.HIGH,
@@ -299,6 +317,8 @@ def refresh_reuse_rejected(ctx: CheckContext) -> None:
 
 @check(
     "REV-REFRESH-REUSE-FAMILY",
+    ends_credential=True,
+    controls=("valid-token", "no-token", "liveness"),
     title="reuse a rotated-out refresh token, then use the newest tokens of that family",
     rule="reuse of a rotated refresh token revokes its whole family, newest tokens included",
     severity=Severity.HIGH,
@@ -320,6 +340,8 @@ def refresh_reuse_family(ctx: CheckContext) -> None:
 
 @check(
     "REV-SHARED-STORE",
+    ends_credential=True,
+    controls=("valid-token", "no-token", "liveness"),
     title="log out on worker 0; use the token on worker 1; restart; use it again",
     rule="revocation holds across all server workers and survives a restart",
     severity=Severity.HIGH,
@@ -341,6 +363,7 @@ def shared_store(ctx: CheckContext) -> None:
 
 @check(
     "REV-STORE-DOWN-FAILS-CLOSED",
+    controls=("valid-token", "no-token", "liveness"),
     title="make the revocation store unreachable and present a valid token",
     rule="if the revocation store is unreachable the server fails closed (401/503), never open",
     severity=Severity.HIGH,

@@ -59,6 +59,7 @@ def _matches(expected: str, status: int) -> bool:
 
 @check(
     "ROLE-MATRIX",
+    controls=("valid-token", "liveness"),
     title="call every declared route anonymously and as each role; compare with the permission table",
     rule="every protected route answers 401 without a token, 403 below its permission, 2xx at and above",
     severity=Severity.HIGH,
@@ -67,14 +68,19 @@ def _matches(expected: str, status: int) -> bool:
 )
 def role_matrix(ctx: CheckContext) -> None:
     # One user per role and one call per route each: the per-user API limit is never approached.
-    users = users_per_role(ctx, ctx.profile.roles_by_level())
+    asked = ctx.profile.roles_by_level()
+    users = users_per_role(ctx, asked)
     roles = list(users)
     if len(roles) < 2:
         raise NotApplicable("the suite can get users of fewer than two roles (see [[users.accounts]])")
+    ctx.cover(len(roles), len(asked), "roles", [role for role in asked if role not in users])
     sessions = {role: login(ctx, user) for role, user in users.items()}
     # Only the valid-token control: the anonymous answer is a cell of the matrix itself.
     me = ctx.api.me(sessions[roles[0]], note="control: valid token")
+    ctx.record_control("valid-token", ok(me.status), f"a valid access token answered {me.status}")
     ctx.control(ok(me.status), f"a valid access token was refused ({me.status})")
+    for role in roles:
+        ctx.keep_alive(sessions[role], f"the {role}'s access token")
     matrix: dict[str, dict[str, int]] = {}
     wrong: list[str] = []
     skipped: list[str] = []
@@ -105,6 +111,7 @@ def role_matrix(ctx: CheckContext) -> None:
 
 @check(
     "ROLE-CLAIM-TAMPER",
+    controls=("valid-token", "no-token", "minted-twin", "liveness"),
     title="re-sign a viewer's token with the top role (and keep the original signature on a copy)",
     rule="the role in a token is never trusted over the server's record: a forged role grants nothing",
     severity=Severity.CRITICAL,
@@ -118,6 +125,13 @@ def claim_tamper(ctx: CheckContext) -> None:
     tokens = login(ctx, ctx.users.create(low))
     ctx.baseline(tokens)
     header, claims, signature = split(tokens.access)
+    twin = minter.mint(claims)
+    ctx.redactor.add(twin)
+    held = ctx.api.accepted(twin, note="control: the real claims minted with the profile's key")
+    ctx.record_control("minted-twin", held, "a token minted with the profile's key and the real claims "
+                                            + ("was accepted" if held else "was refused"))
+    ctx.control(held, "a token minted with the profile's signing key and the real token's claims was refused "
+                      "(is [signing] the target's real key and algorithm?)")
     raised = {**claims, "role": top}
     resigned = minter.mint(raised)
     same_signature = forge(header, raised, signature)
@@ -141,6 +155,7 @@ def claim_tamper(ctx: CheckContext) -> None:
 
 @check(
     "ROLE-NO-SELF-CHANGE",
+    controls=("valid-token", "no-token", "liveness"),
     title="raise one's own role through the role route (as admin and as editor) and through me_update",
     rule="nobody changes their own role",
     severity=Severity.CRITICAL,
@@ -181,6 +196,7 @@ def no_self_change(ctx: CheckContext) -> None:
 
 @check(
     "ROLE-NO-GRANT-ABOVE",
+    controls=("valid-token", "no-token", "liveness"),
     title="as admin, promote another admin to the role above, and create a user with that role",
     rule="an actor never grants a role above their own",
     severity=Severity.CRITICAL,
@@ -209,6 +225,7 @@ def no_grant_above(ctx: CheckContext) -> None:
 
 @check(
     "ROLE-ONE-LEVEL",
+    controls=("valid-token", "no-token", "liveness"),
     title="promote a viewer two levels in one change (refused), then one level (allowed)",
     rule="a promotion rises at most one level per change",
     severity=Severity.HIGH,
@@ -234,6 +251,7 @@ def one_level(ctx: CheckContext) -> None:
 
 @check(
     "ROLE-MANAGE-USERS-ONLY",
+    controls=("valid-token", "no-token", "liveness"),
     title="as each role without manage_users: list users, create a user, change a user's role",
     rule="only an actor with manage_users lists, creates or re-roles users",
     severity=Severity.HIGH,
@@ -268,6 +286,7 @@ def manage_users_only(ctx: CheckContext) -> None:
 
 @check(
     "ROLE-NO-CROSS-TENANT",
+    controls=("valid-token", "no-token", "liveness"),
     title="as the admin of tenant A, change the role of a user of tenant B",
     rule="role changes never cross tenants (a foreign user answers like a missing one)",
     severity=Severity.CRITICAL,
@@ -295,6 +314,7 @@ def no_cross_tenant(ctx: CheckContext) -> None:
 
 @check(
     "ROLE-UNKNOWN-REJECTED",
+    controls=("valid-token", "no-token", "liveness"),
     title='set a user\'s role to "root", "", 99 and "ADMIN"; create a user with role "root"',
     rule="unknown roles are rejected with 4xx",
     severity=Severity.MEDIUM,
@@ -311,18 +331,19 @@ def unknown_rejected(ctx: CheckContext) -> None:
         candidates.append("ADMIN")
     for value in candidates:
         status = _set_role(ctx, admin_tokens, user.user_id, value, f"role {value!r}")
-        if not 400 <= status < 500:
+        if not ctx.rejected(ctx.last_response):  # type: ignore[arg-type]
             bad.append(f"role change to {value!r} answered {status}")
     created = ctx.api.call("user_create", auth=admin_tokens, note='create a user with role "root"',
                            body={"username": f"{user.username}r", "password": ctx.users.password(),
                                  "role": "root"})
-    if not 400 <= created.status < 500:
+    if not ctx.rejected(created):
         bad.append(f"creating a user with role 'root' answered {created.status}")
     ctx.expect(not bad, "unknown roles not rejected with 4xx: " + "; ".join(bad))
 
 
 @check(
     "ROLE-DEMOTION-IMMEDIATE",
+    controls=("valid-token", "no-token", "liveness"),
     title="demote a logged-in editor to viewer; write again with the editor's existing token",
     rule="a demotion takes effect on the next request, whatever role the token states",
     severity=Severity.HIGH,
@@ -351,6 +372,7 @@ def demotion_immediate(ctx: CheckContext) -> None:
 
 @check(
     "ROLE-SIGNUP-NO-SUPERADMIN",
+    controls=("valid-token", "no-token", "liveness"),
     title="sign up with a role field naming the top role; log in and use a right only the top role has",
     rule="no open route makes a superadmin: a sign-up that asks for the top role is refused or ignored",
     severity=Severity.CRITICAL,

@@ -41,6 +41,7 @@ def _works(ctx: CheckContext, tokens: Tokens, note: str) -> bool:
 
 @check(
     "SES-ID-FRESH",
+    controls=("valid-token", "no-token", "liveness"),
     title="log in twice; compare the two session ids",
     rule="a login creates a session with a fresh, unpredictable id",
     severity=Severity.HIGH,
@@ -72,6 +73,7 @@ def _counter_like(first: str, second: str) -> bool:
 
 @check(
     "SES-FIXATION",
+    controls=("valid-token", "no-token", "liveness"),
     title="log in with a session id of the client's choosing in the body and in X-Session-ID",
     rule="a login never adopts a session id the client supplied",
     severity=Severity.HIGH,
@@ -96,6 +98,8 @@ def fixation(ctx: CheckContext) -> None:
 
 @check(
     "SES-EVICT-OLDEST",
+    ends_credential=True,
+    controls=("valid-token", "no-token", "liveness"),
     title="log one user in max_sessions + 1 times; use the first session's tokens and the others'",
     rule="at most N sessions per user; login N+1 ends the oldest, whose tokens stop working at once",
     severity=Severity.MEDIUM,
@@ -150,6 +154,9 @@ def _probe(ctx: CheckContext, horizon: float) -> Callable[[Tokens, str], tuple[b
 
 @check(
     "SES-IDLE-TIMEOUT",
+    ends_credential=True,
+    clock_sensitive=True,
+    controls=("valid-token", "no-token", "liveness"),
     title="use a session just before the idle timeout, then leave it unused just past it",
     rule="a session unused for the idle timeout ends, with its tokens",
     severity=Severity.MEDIUM,
@@ -176,6 +183,9 @@ def idle_timeout(ctx: CheckContext) -> None:
 
 @check(
     "SES-ABSOLUTE-TIMEOUT",
+    ends_credential=True,
+    clock_sensitive=True,
+    controls=("valid-token", "no-token", "liveness"),
     title="keep a session busy until just before the absolute timeout, then just past it",
     rule="a session ends the absolute timeout after login, however active",
     severity=Severity.MEDIUM,
@@ -226,6 +236,7 @@ def absolute_timeout(ctx: CheckContext) -> None:
 
 @check(
     "SES-LIST",
+    controls=("valid-token", "no-token", "liveness"),
     title="log one user in three times, another once; list the first user's sessions",
     rule="the sessions list shows exactly the user's own live sessions",
     severity=Severity.MEDIUM,
@@ -254,6 +265,7 @@ def session_list(ctx: CheckContext) -> None:
 
 @check(
     "SES-DELETE",
+    controls=("valid-token", "no-token", "liveness"),
     title="from session A end session B; end another user's session",
     rule="a user ends one of their sessions (its tokens stop working) and never another user's",
     severity=Severity.HIGH,

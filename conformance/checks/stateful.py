@@ -392,6 +392,9 @@ def build_machine(ctx: CheckContext, transcript: list[list[str]],
 
 @check(
     "PROP-STATEFUL-MODEL",
+    counts_limits=True,
+    no_controls="the model is its own control: every answer is compared with what the contract predicts, and "
+                "the first step of each run logs in a fresh user and uses its token",
     title="random sequences of login, refresh, reuse, logout, password and role changes, deletions, "
           "document writes and clock moves, each answer compared with a model of the contract",
     rule="the target's answers over any sequence of operations match the contract's state model",

@@ -103,6 +103,7 @@ def _shape(response: Response) -> tuple[int, tuple[str, ...], str]:
 
 @check(
     "TEN-OBJECT-ACCESS",
+    controls=("valid-token", "no-token", "liveness"),
     title="an editor's document: read and changed by its owner and the tenant admin, not by another editor",
     rule="a user reads and changes their own resources; an admin any in their tenant; other users none",
     severity=Severity.HIGH,
@@ -136,6 +137,7 @@ def object_access(ctx: CheckContext) -> None:
 
 @check(
     "TEN-CROSS-TENANT-404",
+    controls=("valid-token", "no-token", "liveness"),
     title="every role of tenant B reads, updates and deletes tenant A's document and a missing id",
     rule="a cross-tenant object answers exactly like a missing one (404), so ids do not leak",
     severity=Severity.CRITICAL,
@@ -167,6 +169,7 @@ def cross_tenant_404(ctx: CheckContext) -> None:
 
 @check(
     "TEN-SUPERADMIN-CONFINED",
+    controls=("valid-token", "no-token", "liveness"),
     title="a superadmin of tenant B reads, lists, updates and deletes tenant A's document",
     rule="nobody, superadmin included, reaches another tenant's resources",
     severity=Severity.CRITICAL,
@@ -211,6 +214,7 @@ def _ids(response: Response) -> set[str]:
 
 @check(
     "TEN-HEADER-SPOOF",
+    controls=("valid-token", "no-token", "liveness"),
     title="send X-Tenant-ID / X-User-ID / X-Tenant / X-Org-ID naming tenant A, without a token and with B's",
     rule="the tenant and user come from the verified token; client headers never authenticate or switch tenant",
     severity=Severity.CRITICAL,
@@ -253,6 +257,7 @@ SPOOF_PARAMS = ("tenant", "tenant_id", "tid")
 
 @check(
     "TEN-PARAM-SPOOF",
+    controls=("valid-token", "no-token", "liveness"),
     title="with B's token, name tenant A in query parameters and body fields (tenant, tenant_id, tid)",
     rule="the tenant comes from the verified token, never from a parameter the client sends",
     severity=Severity.CRITICAL,
@@ -286,6 +291,7 @@ def param_spoof(ctx: CheckContext) -> None:
 
 @check(
     "TEN-LIST-FILTER",
+    controls=("valid-token", "no-token", "liveness"),
     title="list documents as B with ?tenant=, ?tenant_id=, ?tid=, ?all=true, ?owner_id= naming A",
     rule="listing endpoints return only the caller's tenant's rows, whatever the query parameters say",
     severity=Severity.HIGH,
@@ -319,6 +325,7 @@ def list_filter(ctx: CheckContext) -> None:
 
 @check(
     "TEN-SIGNUP-NEW-TENANT",
+    controls=("valid-token", "no-token", "liveness"),
     title="sign up a fresh tenant; sign up again naming that tenant (another user, then the admin's own name) "
           "and log in to it",
     rule="sign-up creates a new tenant with the caller as its admin; a sign-up naming an existing tenant is "
@@ -348,7 +355,7 @@ def signup_new_tenant(ctx: CheckContext) -> None:
     for label, intruder in intruders:
         response = ctx.api.signup(intruder)
         statuses[label] = response.status
-        if not 400 <= response.status < 500:
+        if not ctx.rejected(response):
             wrong.append(f"a sign-up of {label} naming the existing tenant answered {response.status} instead "
                          "of a 4xx refusal")
         elif response.status != 409:

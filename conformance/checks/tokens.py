@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from cryptography import x509
@@ -28,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from conformance.api import Tokens
-from conformance.attacker_server import AttackerServer
+from conformance.attacker_server import AttackerServer, is_loopback
 from conformance.context import CheckContext
 from conformance.minting import Minter, b64url, b64url_decode, forge, split
 from conformance.registry import Severity, check
@@ -59,9 +60,7 @@ def _session(ctx: CheckContext) -> Tokens:
 
 
 def _refused(ctx: CheckContext, token: str, note: str) -> bool:
-    # A 5xx is not a refusal: the property checks report those on their own.
-    status = ctx.api.me(token, note=note).status
-    return 400 <= status < 500
+    return ctx.refused(ctx.api.me(token, note=note))
 
 
 def _now(ctx: CheckContext, claims: dict[str, Any]) -> int:
@@ -93,7 +92,10 @@ def _checked_minter(ctx: CheckContext, tokens: Tokens) -> tuple[Minter, dict[str
     minter = ctx.require_minter()
     _header, claims, _signature = split(tokens.access)
     control = minter.mint(_fresh(ctx, claims))
-    ctx.control(ctx.api.accepted(control, note="control: unaltered token minted with the target's key"),
+    held = ctx.api.accepted(control, note="control: unaltered token minted with the target's key")
+    ctx.record_control("minted-twin", held, "a token minted with the profile's key and the real claims "
+                                            + ("was accepted" if held else "was refused"))
+    ctx.control(held,
                 "a token minted with the profile's signing key and the real token's claims was refused "
                 "(is [signing] the target's real key and algorithm?)")
     return minter, claims
@@ -176,6 +178,7 @@ def _base_header(token: str) -> dict[str, Any]:
 # ------------------------------------------------------------------ signatures and algorithms
 @check(
     "TOK-SIG-BROKEN",
+    controls=("valid-token", "no-token", "liveness"),
     title="flip one character of a valid token's signature",
     rule="an access token whose signature does not verify is rejected",
     severity=Severity.CRITICAL,
@@ -191,6 +194,7 @@ def signature_broken(ctx: CheckContext) -> None:
 
 @check(
     "TOK-SIG-NULL",
+    controls=("valid-token", "no-token", "liveness"),
     title="send a valid token with its signature segment emptied",
     rule="an access token without a signature is rejected whatever its header says",
     severity=Severity.CRITICAL,
@@ -208,6 +212,7 @@ def signature_null(ctx: CheckContext) -> None:
 
 @check(
     "TOK-ALG-NONE",
+    controls=("valid-token", "no-token", "liveness"),
     title='send the token re-encoded with alg "none" in four casings and no signature',
     rule="the algorithm allow-list is exactly the configured one; alg none is rejected in any casing",
     severity=Severity.CRITICAL,
@@ -245,6 +250,7 @@ def _rsa_public_pems(jwks: Any) -> list[bytes]:
 
 @check(
     "TOK-ALG-KEY-CONFUSION",
+    controls=("valid-token", "no-token", "liveness"),
     title="sign an HS256 token with the target's published RSA public key (PEM) as the HMAC secret",
     rule="an HS token verified with a public key is rejected: the algorithm comes from configuration, "
          "never from the token",
@@ -274,6 +280,7 @@ def alg_key_confusion(ctx: CheckContext) -> None:
 
 @check(
     "TOK-ECDSA-PSYCHIC",
+    controls=("valid-token", "no-token", "liveness"),
     title="send the token as ES256 with an all-zero signature (r = s = 0), raw and DER encoded",
     rule="an ECDSA signature with r = 0 or s = 0 never verifies (and an ES token is refused where ES is "
          "not configured)",
@@ -295,6 +302,7 @@ def ecdsa_psychic(ctx: CheckContext) -> None:
 # ------------------------------------------------------------------ key-selecting headers
 @check(
     "TOK-HDR-JWK",
+    controls=("valid-token", "no-token", "liveness"),
     title="embed the attacker's own public key as a jwk header and sign with the matching private key",
     rule="a jwk header never chooses a key from outside the server's own key set",
     severity=Severity.CRITICAL,
@@ -324,21 +332,35 @@ def header_jwk(ctx: CheckContext) -> None:
                              + "; ".join(accepted))
 
 
+def _attacker_address(ctx: CheckContext) -> tuple[str, str]:
+    """Where the attacker server binds and how the target names it: [attacker] of the profile, else
+    loopback, which only a target on this machine (or in-process) can reach."""
+    settings = ctx.profile.attacker
+    if settings.public_url:
+        return settings.bind, settings.public_url
+    host = urlsplit(ctx.profile.target.base_url).hostname or ""
+    if ctx.target.clock is not None or is_loopback(host) or not is_loopback(settings.bind):
+        return settings.bind, ""
+    raise NotApplicable(f"the target at {host} cannot fetch from an attacker server on this machine's loopback: "
+                        "set [attacker] bind and public_url to an address the target can reach")
+
+
 @contextmanager
-def _attacker_documents() -> Iterator[AttackerServer]:
+def _attacker_documents(ctx: CheckContext) -> Iterator[AttackerServer]:
     key = _attacker_rsa()
     jwks = json.dumps({"keys": [{**_public_jwk(key, "attacker-jku"), "alg": "RS256"}]}).encode()
+    bind, public_url = _attacker_address(ctx)
     with AttackerServer({
         "/jwks.json": ("application/json", jwks),
         "/cert.pem": ("application/x-pem-file", _attacker_certificate()),
-    }) as server:
+    }, host=bind, public_url=public_url) as server:
         yield server
 
 
 def _remote_key_header(ctx: CheckContext, parameter: str, path: str, kid: str) -> None:
     tokens = _session(ctx)
     claims = _fresh(ctx, split(tokens.access)[1])
-    with _attacker_documents() as server:
+    with _attacker_documents(ctx) as server:
         url = server.url(path)
         header = {**_base_header(tokens.access), "kid": kid, parameter: url}
         token = jwt.encode(claims, _private_pem(_attacker_rsa()), algorithm="RS256", headers=header)
@@ -352,6 +374,7 @@ def _remote_key_header(ctx: CheckContext, parameter: str, path: str, kid: str) -
 
 @check(
     "TOK-HDR-JKU",
+    controls=("valid-token", "no-token", "liveness"),
     title="point a jku header at a key set the suite serves, signed with the attacker's key",
     rule="a jku header never chooses a key from outside the server's own key set (and is never fetched)",
     severity=Severity.CRITICAL,
@@ -363,6 +386,7 @@ def header_jku(ctx: CheckContext) -> None:
 
 @check(
     "TOK-HDR-X5U",
+    controls=("valid-token", "no-token", "liveness"),
     title="point an x5u header at a certificate the suite serves, signed with the attacker's key",
     rule="an x5u header never chooses a key from outside the server's own key set (and is never fetched)",
     severity=Severity.CRITICAL,
@@ -374,6 +398,7 @@ def header_x5u(ctx: CheckContext) -> None:
 
 @check(
     "TOK-KID-INJECTION",
+    controls=("valid-token", "no-token", "liveness"),
     title="send tokens whose kid is a path traversal, SQL injection, shell injection, unknown id or "
           "null byte, each signed with the key the injection would select",
     rule="a kid header never chooses a key from outside the server's own key set",
@@ -430,6 +455,7 @@ def _pyjwt_verifies(token: str, secret: str, algorithm: str) -> bool:
 
 @check(
     "TOK-SECRET-BLANK",
+    controls=("valid-token", "no-token", "liveness"),
     title="sign the user's claims with an empty HMAC secret (and check the real token offline)",
     rule="the signing secret is never empty: a token signed with an empty key is rejected",
     severity=Severity.CRITICAL,
@@ -454,6 +480,7 @@ def secret_blank(ctx: CheckContext) -> None:
 
 @check(
     "TOK-SECRET-WEAK",
+    controls=("valid-token", "no-token", "liveness"),
     title="try a dictionary of framework-default and common secrets against the real token offline, "
           "then sign the user's claims with the best candidates",
     rule="the signing secret has at least 256 bits of entropy and is never a known default",
@@ -534,6 +561,9 @@ def _moves_clock(ctx: CheckContext, tokens: Tokens) -> bool:
 
 @check(
     "TOK-EXP-EXPIRED",
+    ends_credential=True,
+    clock_sensitive=True,
+    controls=("valid-token", "no-token", "liveness"),
     title="present an access token after its exp plus the declared leeway (clock moved, or exp minted "
           "in the past)",
     rule="an access token whose exp has passed (beyond the declared leeway) is rejected",
@@ -558,6 +588,9 @@ def exp_expired(ctx: CheckContext) -> None:
 
 @check(
     "TOK-EXP-LEEWAY",
+    ends_credential=True,
+    clock_sensitive=True,
+    controls=("valid-token", "no-token", "liveness"),
     title="present an access token just inside, then just outside, exp plus the declared leeway",
     rule="the clock leeway is the declared one: a token just inside it is accepted, just outside rejected",
     severity=Severity.HIGH,
@@ -589,6 +622,8 @@ def exp_leeway(ctx: CheckContext) -> None:
 
 @check(
     "TOK-NBF-FUTURE",
+    clock_sensitive=True,
+    controls=("valid-token", "no-token", "minted-twin", "liveness"),
     title="mint a token whose nbf lies beyond the declared leeway in the future",
     rule="a token is rejected before its nbf (beyond the declared leeway)",
     severity=Severity.HIGH,
@@ -605,6 +640,8 @@ def nbf_future(ctx: CheckContext) -> None:
 
 @check(
     "TOK-IAT-FUTURE",
+    clock_sensitive=True,
+    controls=("valid-token", "no-token", "minted-twin", "liveness"),
     title="mint a token whose iat lies beyond the declared leeway in the future",
     rule="a token issued in the future (iat beyond the declared leeway) is rejected",
     severity=Severity.MEDIUM,
@@ -623,6 +660,7 @@ def iat_future(ctx: CheckContext) -> None:
 # ------------------------------------------------------------------ issuer, audience, required claims
 @check(
     "TOK-ISS-WRONG",
+    controls=("valid-token", "no-token", "minted-twin", "liveness"),
     title="mint tokens with a foreign issuer, a look-alike issuer, and no iss",
     rule="the iss claim is present and equal to the configured issuer",
     severity=Severity.HIGH,
@@ -642,6 +680,7 @@ def iss_wrong(ctx: CheckContext) -> None:
 
 @check(
     "TOK-AUD-WRONG",
+    controls=("valid-token", "no-token", "minted-twin", "liveness"),
     title="mint tokens for another audience (string and list) and with no aud",
     rule="the aud claim is present and names the configured audience",
     severity=Severity.HIGH,
@@ -661,6 +700,7 @@ def aud_wrong(ctx: CheckContext) -> None:
 
 @check(
     "TOK-CLAIMS-MISSING",
+    controls=("valid-token", "no-token", "minted-twin", "liveness"),
     title="mint tokens each missing one of exp, iss, aud, jti, sub",
     rule="the required claims are present: a token missing exp, iss, aud, jti or sub is rejected",
     severity=Severity.HIGH,
@@ -678,6 +718,7 @@ def claims_missing(ctx: CheckContext) -> None:
 
 @check(
     "TOK-CRIT-UNKNOWN",
+    controls=("valid-token", "no-token", "minted-twin", "liveness"),
     title='mint a token whose header marks an unknown parameter critical (crit: ["x-authconform-unknown"])',
     rule="a token with a critical header parameter the server does not understand is rejected",
     severity=Severity.MEDIUM,
@@ -695,6 +736,7 @@ def crit_unknown(ctx: CheckContext) -> None:
 # ------------------------------------------------------------------ token types and tampering
 @check(
     "TOK-TYPE-REFRESH-AS-ACCESS",
+    controls=("valid-token", "no-token", "liveness"),
     title="present the refresh token where an access token is expected",
     rule="a refresh token is never accepted where an access token is (type checked)",
     severity=Severity.HIGH,
@@ -708,14 +750,14 @@ def refresh_as_access(ctx: CheckContext) -> None:
     if ctx.profile.tokens.delivery == "cookie":
         spec = ctx.profile.tokens
         swapped = Tokens(cookies={**tokens.cookies, spec.access_cookie: tokens.refresh})
-        status = ctx.api.me(swapped, note="refresh token in the access cookie").status
-        if not 400 <= status < 500:
+        if not ctx.refused(ctx.api.me(swapped, note="refresh token in the access cookie")):
             accepted.append("refresh token in the access cookie")
     ctx.expect(not accepted, "a refresh token authenticated an API request: " + "; ".join(accepted))
 
 
 @check(
     "TOK-TYPE-ACCESS-AS-REFRESH",
+    controls=("valid-token", "no-token", "liveness"),
     title="present the access token to the refresh operation",
     rule="an access token is never accepted where a refresh token is (type checked)",
     severity=Severity.HIGH,
@@ -726,12 +768,13 @@ def access_as_refresh(ctx: CheckContext) -> None:
     tokens = _session(ctx)
     swapped = Tokens(refresh=tokens.access, cookies=dict(tokens.cookies))
     response = ctx.api.refresh_response(swapped)
-    ctx.expect(400 <= response.status < 500,
+    ctx.expect(ctx.refused(response, also=(400,)),
                f"the refresh operation answered {response.status} to an access token presented as a refresh token")
 
 
 @check(
     "TOK-CLAIMS-TAMPERED",
+    controls=("valid-token", "no-token", "liveness"),
     title="raise the role and swap the sub in a token's payload, keeping the original signature",
     rule="a token whose payload was changed after signing is rejected",
     severity=Severity.CRITICAL,
@@ -765,6 +808,7 @@ def claims_tampered(ctx: CheckContext) -> None:
 
 @check(
     "TOK-QUERY-STRING",
+    controls=("valid-token", "no-token", "liveness"),
     title="send no Authorization header and the token in ?access_token=, ?token= and ?jwt=",
     rule="access tokens are taken from the Authorization header only, never from the URL",
     severity=Severity.MEDIUM,
@@ -782,6 +826,8 @@ def token_in_query(ctx: CheckContext) -> None:
 
 @check(
     "TOK-ACCESS-TTL",
+    clock_sensitive=True,
+    controls=("valid-token", "no-token", "liveness"),
     title="read exp - iat of an issued access token (decoded without verifying)",
     rule="an access token lives no longer than the declared access TTL",
     severity=Severity.MEDIUM,
@@ -805,6 +851,7 @@ def access_ttl(ctx: CheckContext) -> None:
 
 @check(
     "TOK-REFRESH-FORM",
+    controls=("valid-token", "no-token", "liveness"),
     title="log in and read the refresh token's claims (decoded without verifying)",
     rule="a refresh token that is a JWT carries type refresh, a jti of its own and lives no longer than the "
          "declared refresh TTL",
@@ -859,6 +906,7 @@ PRIVATE_JWK_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 
 @check(
     "TOK-JWKS-PUBLIC-ONLY",
+    no_controls="it reads a published document: a JWKS answer that is not a key set ends it in error",
     title="fetch the JWKS and look in every key for private or symmetric key members",
     rule="the JWKS publishes public keys only: no private member (d, p, q, dp, dq, qi, oth) and no "
          "symmetric key (k), so an HS secret is never published",
