@@ -29,7 +29,6 @@ from typing import Any
 from conformance.answers import retry_after
 from conformance.profile import TargetSection
 from conformance.registry import Check
-from conformance.targets.base import Response
 from conformance.targets.http import HttpTarget, exchange_limit
 from conformance.verdict import Result, TargetUnreachable, Verdict
 

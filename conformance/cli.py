@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     selftest.add_argument("--full", action="store_true", help="run every check per fault (collateral)")
     selftest.add_argument("--workers", type=int, default=0, help="processes (default: up to 2)")
     selftest.add_argument("--report-dir", default=DEFAULT_REPORT_DIR)
+    selftest.add_argument("--conditions", action="store_true",
+                          help="the no-false-pass matrix: every fault under each condition of the reference "
+                               "(tiny-api-limit, single-use-access-tokens, flaky-5xx, slow-answers)")
+    selftest.add_argument("--condition", action="append", default=[],
+                          help="with --conditions: only this condition (repeatable)")
 
     faults = commands.add_parser("faults", help="list the reference's fault catalog")
     faults.add_argument("--json", action="store_true")
@@ -257,6 +262,8 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     from reference_impl.faults import parse_fault_list
 
     names = sorted(parse_fault_list(",".join(args.fault)))
+    if args.conditions:
+        return _no_false_pass(args, names)
     tasks = selftest.plan(names or None, full=args.full)
     tty = sys.stdout.isatty()
 
@@ -277,6 +284,41 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     print(render_kill_matrix(summary))
     print(f"report: {directory / 'selftest.json'}")
     return exitcodes.OK if selftest.passed(summary, complete=not names) else exitcodes.CONFORMANCE_FAILURE
+
+
+def _no_false_pass(args: argparse.Namespace, faults: list[str]) -> int:
+    from conformance import no_false_pass, selftest
+    from reference_impl.conditions import parse_condition_list
+
+    conditions = sorted(parse_condition_list(",".join(args.condition)))
+    tasks = no_false_pass.plan(conditions or None, faults or None)
+
+    def progress(outcome: selftest.Outcome, index: int, total: int) -> None:
+        print(f"[{index}/{total}] {outcome.condition}: {outcome.fault or 'clean'} ({outcome.seconds:.1f} s)",
+              file=sys.stderr, flush=True)
+
+    summary = no_false_pass.build(selftest.run(tasks, workers=args.workers or None, progress=progress))
+    directory = Path(args.report_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "no-false-pass.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(render_no_false_pass(summary))
+    print(f"report: {directory / 'no-false-pass.json'}")
+    return exitcodes.OK if no_false_pass.passed(summary) else exitcodes.CONFORMANCE_FAILURE
+
+
+def render_no_false_pass(summary: dict[str, Any]) -> str:
+    lines = [f"{'condition':26} {'fault checks':>12} {'false passes':>13} {'clean checks':>13} {'false fails':>12}"]
+    for condition, row in summary["conditions"].items():
+        lines.append(f"{condition:26} {row['fault_checks']:>12} {row['false_passes']:>13} "
+                     f"{row['clean_checks']:>13} {row['false_failures']:>12}")
+    for entry in summary["false_passes"]:
+        lines.append(f"FALSE PASS under {entry['condition']}: {entry['check']} with fault {entry['fault']}")
+    for entry in summary["false_failures"]:
+        lines.append(f"FALSE FAIL under {entry['condition']}: {entry['check']} on the clean reference: "
+                     f"{entry['reason']}")
+    lines.append(f"{len(summary['false_passes'])} false passes, {len(summary['false_failures'])} false "
+                 f"failures, {summary['seconds']} s")
+    return "\n".join(lines)
 
 
 def render_kill_matrix(summary: dict[str, Any]) -> str:

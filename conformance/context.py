@@ -258,7 +258,7 @@ def _cannot_judge(kind: Answer, response: Response, refusals: str) -> str:
     if kind is Answer.CRASHED:
         return f"the target answered {status} (a crash, twice): cannot judge whether it refused"
     if kind is Answer.MISSING:
-        return f"the target answered 404: the operation seems missing (check its path in the profile)"
+        return "the target answered 404: the operation seems missing (check its path in the profile)"
     return (f"the target answered {status}, which is neither an acceptance nor a declared refusal ({refusals}); "
             f"if the target refuses credentials with {status}, add it to target.refusal_statuses")
 

@@ -15,16 +15,20 @@ from conformance.targets.http import HttpTarget
 from conformance.verdict import TargetUnreachable
 
 
-def reference_config(faults: frozenset[str] = frozenset(), **overrides: Any) -> Any:
-    """The reference's test configuration with ``faults`` on, and what those faults need."""
+def reference_config(faults: frozenset[str] = frozenset(), conditions: frozenset[str] = frozenset(),
+                     **overrides: Any) -> Any:
+    """The reference's test configuration with ``faults`` and ``conditions`` on, and what they need."""
     from reference_impl import Config
+    from reference_impl.conditions import BY_NAME as CONDITIONS
     from reference_impl.faults import BY_NAME
 
     settings: dict[str, Any] = {}
     for name in sorted(faults):
         settings.update(BY_NAME[name].config)
+    for name in sorted(conditions):
+        settings.update(CONDITIONS[name].config)
     settings.update(overrides)
-    return Config.for_tests(faults=frozenset(faults), **settings)
+    return Config.for_tests(faults=frozenset(faults), conditions=frozenset(conditions), **settings)
 
 
 def profile_for_reference(base: Profile, config: Any) -> Profile:
@@ -59,6 +63,11 @@ def reference_overrides(base: Profile, config: Any) -> dict[str, Any]:
     if not config.allow_signup:
         capabilities = [c for c in capabilities if c != "signup"]
     overrides["capabilities"] = capabilities
+    from reference_impl.conditions import BY_NAME as CONDITIONS
+
+    for name in sorted(getattr(config, "conditions", ())):
+        for hidden in CONDITIONS[name].hides:
+            overrides.pop(hidden, None)
     return overrides
 
 

@@ -42,25 +42,53 @@ def both(*answers: Expect) -> Expect:
 
 @dataclass
 class Window:
-    """A fixed window that starts at its first admitted hit (the reference's limiter)."""
+    """A fixed window that starts at its first admitted hit (the reference's limiter).
+
+    Near a window's end the model cannot tell whether the target's window has rolled (its clock
+    and ours differ by up to ``margin``). Rather than guess, the window keeps every state the
+    target may be in, ``(start, count)``, follows each through later hits, and predicts an answer
+    only when all of them agree. (Guessing once, then resetting a window's length later, left the
+    model one window out of step with the target: a false "the contract says accepted, the
+    target answered 429" in the thorough profile.)
+    """
 
     limit: int
     length: float
-    start: float | None = None
-    count: int = 0
     margin: float = MARGIN
+    states: set[tuple[float | None, int]] = field(default_factory=lambda: {(None, 0)})
+    last_hit: float | None = None
+
+    @property
+    def count(self) -> int:
+        """The most hits the target may have counted in its current window."""
+        return max(count for _start, count in self.states)
 
     def hit(self, now: float) -> Expect:
-        if self.start is not None and now >= self.start + self.length + self.margin:
-            self.start, self.count = None, 0
-        elif self.start is not None and now >= self.start + self.length - self.margin:
-            return Expect.EITHER  # the window may or may not have rolled: stop predicting
-        if self.count >= self.limit:
+        if self.last_hit is not None and now >= self.last_hit + self.length + self.margin:
+            self.states = {(None, 0)}  # a whole quiet window: every possible state has rolled
+        self.last_hit = now
+        outcomes: set[bool] = set()
+        following: set[tuple[float | None, int]] = set()
+        for start, count in self.states:
+            rolled = start is None or now >= start + self.length + self.margin
+            ambiguous = not rolled and start is not None and now >= start + self.length - self.margin
+            branches = [(None, 0)] if rolled else [(start, count)] + ([(None, 0)] if ambiguous else [])
+            for branch_start, branch_count in branches:
+                if branch_start is None:
+                    outcomes.add(True)
+                    following.add((now, 1))
+                elif branch_count >= self.limit:
+                    outcomes.add(False)  # a refused hit does not count
+                    following.add((branch_start, branch_count))
+                else:
+                    outcomes.add(True)
+                    following.add((branch_start, branch_count + 1))
+        self.states = following  # at most one state per (admitted hit, count): the set stays small
+        if outcomes == {True}:
+            return Expect.YES
+        if outcomes == {False}:
             return Expect.NO
-        if self.start is None:
-            self.start = now
-        self.count += 1
-        return Expect.YES
+        return Expect.EITHER
 
 
 @dataclass

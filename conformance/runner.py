@@ -128,8 +128,14 @@ def _settle_controls(check: Check, ctx: CheckContext, verdict: Verdict, reason: 
     if missing:
         return Verdict.ERROR, (f"the check ended before its control(s) {', '.join(missing)} ran: its "
                                f"verdict ({verdict}) has no baseline")
-    if "liveness" not in check.controls or verdict is not Verdict.PASS:
-        return verdict, reason  # a failure is evidence of an acceptance, whatever happened after it
+    if verdict is Verdict.FAIL and check.no_controls and not ctx.live:
+        # A failure without a kept credential (the model check, say): a fresh witness used twice
+        # tells a real failure from refusals that single-use tokens would give anyway.
+        outcome, why = _outcome(check, ctx, lambda: _witness_twice(ctx), redactor)
+        return (verdict, reason) if outcome is Verdict.PASS else (Verdict.ERROR, f"{why} (the check had "
+                                                                                 f"failed: {reason})")
+    if "liveness" not in check.controls and not ctx.live:
+        return verdict, reason
     if check.ends_credential:
         outcome, why = _outcome(check, ctx, lambda: _witness(ctx), redactor)
         if outcome is not Verdict.PASS:
@@ -137,7 +143,7 @@ def _settle_controls(check: Check, ctx: CheckContext, verdict: Verdict, reason: 
     if not ctx.live:
         return Verdict.ERROR, "the check kept no credential for its liveness control (a harness bug)"
     for credential, what in ctx.live:
-        def probe(credential: Any = credential) -> None:
+        def probe(credential: Any = credential, what: str = what) -> None:
             answer = ctx.api.me(credential, note=f"control after the check: {what} still works")
             if not ctx.accepted(answer):
                 raise CannotJudge(f"{what} stopped working during the check (answered {answer.status}), so "
@@ -173,6 +179,15 @@ def _witness(ctx: CheckContext) -> None:
     first = ctx.api.me(tokens, note="control after the check: a fresh witness token")
     ctx.control(ctx.accepted(first), f"a freshly issued witness token was refused ({first.status})")
     ctx.keep_alive(tokens, "a fresh witness token, used once before")
+
+
+def _witness_twice(ctx: CheckContext) -> None:
+    _witness(ctx)
+    for credential, what in ctx.live[-1:]:
+        answer = ctx.api.me(credential, note=f"control after the check: {what} still works")
+        if not ctx.accepted(answer):
+            raise CannotJudge(f"{what} was refused on its second use (answered {answer.status}): the target's "
+                              "tokens seem single-use, so the check's refusals are no evidence")
 
 
 @dataclass

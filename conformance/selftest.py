@@ -27,6 +27,7 @@ class Task:
     fault: str  # CLEAN for a clean run
     config: tuple[tuple[str, Any], ...]
     check_ids: tuple[str, ...]
+    condition: str = ""  # a condition of reference_impl/conditions.py the run is under, or none
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Outcome:
     verdicts: dict[str, str]
     reasons: dict[str, str]
     seconds: float
+    condition: str = ""
 
 
 def _config_key(config: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -78,7 +80,8 @@ def execute(task: Task) -> Outcome:
     os.environ[NO_SHRINK_VARIABLE] = "1"  # a kill needs no shortest sequence
     started = time.perf_counter()
     faults = frozenset({task.fault}) if task.fault else frozenset()
-    config = reference_config(faults, **dict(task.config))
+    conditions = frozenset({task.condition}) if task.condition else frozenset()
+    config = reference_config(faults, conditions, **dict(task.config))
     source = in_process_source(load(), config)
     verdicts, reasons = {}, {}
     try:
@@ -89,7 +92,8 @@ def execute(task: Task) -> Outcome:
             reasons[check_id] = result.reason
     finally:
         source.close()  # type: ignore[attr-defined]
-    return Outcome(task.fault, dict(task.config), verdicts, reasons, time.perf_counter() - started)
+    return Outcome(task.fault, dict(task.config), verdicts, reasons, time.perf_counter() - started,
+                   task.condition)
 
 
 @dataclass

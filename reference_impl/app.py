@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any
 
 from flask import Blueprint, Flask
@@ -65,6 +66,23 @@ def build_store(config: Config) -> Store:
     return MemoryStore()
 
 
+def _apply_conditions(app: Flask, config: Config) -> None:
+    """The awkward-but-correct behaviours of conditions.py that act on every request."""
+    import itertools
+
+    from reference_impl.conditions import FLAKY_EVERY, SLOW_SECONDS
+
+    requests_seen = itertools.count(1)
+
+    @app.before_request
+    def awkward() -> ResponseReturnValue | None:
+        if config.has_condition("slow-answers"):
+            time.sleep(SLOW_SECONDS)
+        if config.has_condition("flaky-5xx") and next(requests_seen) % FLAKY_EVERY == 0:
+            return {"error": "unavailable", "message": "temporarily unavailable (condition flaky-5xx)"}, 503
+        return None
+
+
 def create_app(config: Config | None = None, *, store: Store | None = None, engine: Engine | None = None) -> Flask:
     """A fresh app. With no config, read ``AUTHCONF_*`` from the environment (``flask --app reference_impl``)."""
     if config is None:
@@ -93,6 +111,9 @@ def create_app(config: Config | None = None, *, store: Store | None = None, engi
     if config.has_fault("test-token-route"):
         app.add_url_rule("/debug/token", "debug_token", session_management.debug_token)
     cli.init_app(app)
+
+    if config.conditions:
+        _apply_conditions(app, config)
 
     @app.after_request
     def security_headers(response: ResponseReturnValue) -> ResponseReturnValue:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reference_impl.conditions import parse_condition_list
 from reference_impl.faults import parse_fault_list
 
 ALGORITHMS = ("HS256", "RS256", "ES256", "EdDSA")
@@ -64,9 +65,13 @@ class Config:
     hash_preset: str = "default"
     faults: frozenset[str] = field(default_factory=frozenset)
     allow_faults: bool = False
+    conditions: frozenset[str] = field(default_factory=frozenset)  # see conditions.py
 
     def has_fault(self, name: str) -> bool:
         return name in self.faults
+
+    def has_condition(self, name: str) -> bool:
+        return name in self.conditions
 
     @property
     def signing_secret(self) -> str:
@@ -83,6 +88,11 @@ class Config:
     # ------------------------------------------------------------------ start-up refusal
     def validate(self) -> None:
         """Raise ConfigError when the server must not start with this configuration."""
+        if self.conditions and not self.allow_faults:
+            raise ConfigError(f"conditions {', '.join(sorted(self.conditions))} are switched on but "
+                              "AUTHCONF_ALLOW_FAULTS is not set; unset AUTHCONF_CONDITIONS, or set "
+                              "AUTHCONF_ALLOW_FAULTS=1 on a test system")
+        parse_condition_list(",".join(self.conditions))
         if self.faults and not self.allow_faults:
             raise ConfigError(
                 f"faults {', '.join(sorted(self.faults))} are switched on but AUTHCONF_ALLOW_FAULTS is not "
@@ -146,6 +156,8 @@ class Config:
         settings.update(overrides)
         if "faults" in settings:
             settings["faults"] = frozenset(settings["faults"])
+        if "conditions" in settings:
+            settings["conditions"] = frozenset(settings["conditions"])
         config = cls(**settings)
         return config.with_generated_key()
 
@@ -171,6 +183,11 @@ class Config:
                     settings[name] = parse_fault_list(environ[env])
                 except ValueError as exc:
                     raise ConfigError(f"AUTHCONF_FAULTS: {exc}") from None
+            elif name == "conditions":
+                try:
+                    settings[name] = parse_condition_list(environ[env])
+                except ValueError as exc:
+                    raise ConfigError(f"AUTHCONF_CONDITIONS: {exc}") from None
             elif isinstance(default, bool):
                 settings[name] = reader.boolean(env)
             elif isinstance(default, int):

@@ -55,6 +55,8 @@ CATALOG: tuple[Fault, ...] = (
        "TOK-SECRET-BLANK"),
     _f("default-secret", "1", "signing secret left at a framework tutorial default",
        "TOK-SECRET-WEAK"),
+    _f("access-token-single-use", "1", "access token jti put in a replay cache on first use, so it dies at once",
+       "TOK-ACCESS-REUSABLE"),
     _f("ignore-exp", "1", "expiry not verified", "TOK-EXP-EXPIRED", "TOK-EXP-LEEWAY"),
     _f("leeway-minutes", "1", "clock leeway of five minutes instead of the declared seconds",
        "TOK-EXP-LEEWAY"),

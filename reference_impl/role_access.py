@@ -155,6 +155,8 @@ def authenticate() -> Principal:
     principal = Principal(user_id, user.username, user.tenant, str(role), session_id, jti,
                           float(claims.get("exp", now)), via_cookie)
     rate_limiting.enforce_api(user_id, state.rate)
+    if config.has_condition("single-use-access-tokens") or config.has_fault("access-token-single-use"):
+        svc.store.revoke_jti(jti, until=float(claims.get("exp", now)), now=now)  # accepted this once
     g.authconform_principal = tenancy.apply_tenant_header(principal)
     return current()
 

@@ -121,6 +121,11 @@ def api_exact(ctx: CheckContext) -> None:
     ctx.details["admitted"] = len(run.admitted)
     ctx.expect(run.refusal is not None, f"{limit + OVERSHOOT} requests in one window were all admitted "
                                         f"(declared limit {limit})")
+    if len(run.admitted) < limit:
+        # Fewer than declared, with an unspent budget: the profile's number is wrong, not the target
+        # unsafe (over-admission is the failure). The exactness cannot be judged against it.
+        raise CannotJudge(f"only {len(run.admitted)} requests were admitted in a fresh window where the profile "
+                          f"declares {limit}: set rate_limits.api_limit to the target's real limit")
     ctx.expect(len(run.admitted) == limit, f"{len(run.admitted)} requests were admitted in one window; "
                                            f"the declared limit is {limit}")
     assert run.refusal is not None
@@ -143,6 +148,10 @@ def headers(ctx: CheckContext) -> None:
     run = _spend(ctx, _fresh_user(ctx))
     ctx.expect(run.refusal is not None, f"the declared limit of {limit} never produced a 429")
     assert run.refusal is not None
+    if len(run.admitted) < limit:
+        raise CannotJudge(f"only {len(run.admitted)} requests were admitted in a fresh window where the profile "
+                          f"declares {limit}: the headers cannot be compared with the declared limit (set "
+                          "rate_limits.api_limit to the target's real limit)")
     problems: list[str] = []
     remaining: list[int] = []
     for n, response in enumerate([*run.admitted, run.refusal], 1):

@@ -21,7 +21,7 @@ from conformance.api import Principal, Tokens
 from conformance.context import CheckContext
 from conformance.model import REAL_TIME_MARGIN, ContractModel, Expect, ModelSession, ModelUser
 from conformance.registry import Severity, check
-from conformance.verdict import CheckFailed, ControlFailed
+from conformance.verdict import CannotJudge, CheckFailed, ControlFailed
 
 STEPS = {"ci": 15, "thorough": 50}
 DEFAULT_SEED = 2
@@ -114,6 +114,10 @@ def build_machine(ctx: CheckContext, transcript: list[list[str]],
             if expect is Expect.EITHER:
                 return
             got = _ok(status)
+            if expect is Expect.YES and status in profile.target.rate_limited_statuses:
+                # Fewer admitted than declared is the profile's mistake, not a hole in the target.
+                raise CannotJudge(f"{what}: the target answered {status} where the declared limits admit the "
+                                  "request: its real limits are lower than the profile's [rate_limits]")
             if got != (expect is Expect.YES):
                 wanted = "accepted" if expect is Expect.YES else "refused"
                 raise Mismatch(f"{what}: the contract says {wanted}, the target answered {status}")
@@ -429,7 +433,7 @@ def stateful_model(ctx: CheckContext) -> None:
     try:
         with shrink_budget(SHRINK_SECONDS.get(profile_name, SHRINK_SECONDS["ci"])):
             test()
-    except (ControlFailed, CheckFailed):
+    except (ControlFailed, CheckFailed, CannotJudge):
         raise
     except FlakyStrategyDefinition as exc:
         # The same draws led to different steps on replay: the target's answers depend on state

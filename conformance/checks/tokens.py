@@ -849,6 +849,31 @@ def access_ttl(ctx: CheckContext) -> None:
 
 
 
+# Uses of one access token within its TTL that TOK-ACCESS-REUSABLE makes.
+REUSES = 3
+
+
+@check(
+    "TOK-ACCESS-REUSABLE",
+    controls=("valid-token", "no-token"),  # liveness is the rule itself here
+    title=f"use one fresh access token {REUSES} times in a row",
+    rule="an access token is a bearer token for its whole TTL: it is accepted on every use until it expires "
+         "or is revoked (tokens that die after one use break every client and make refusals meaningless)",
+    severity=Severity.LOW,
+    references=("RFC 6750 §1.2", "RFC 7519 §4.1.4"),
+)
+def access_reusable(ctx: CheckContext) -> None:
+    user = ctx.users.create(ctx.profile.roles_by_level()[0])
+    tokens = ctx.api.login(user)
+    ctx.baseline(tokens, alive_after=False)  # the controls use the token once
+    for use in range(2, REUSES + 2):
+        response = ctx.api.me(tokens, note=f"use {use} of the same access token")
+        if not ctx.accepted(response):
+            ctx.decisive()
+            ctx.expect(False, f"the access token was refused on use {use} within its TTL ({response.status}): "
+                              "the target's access tokens seem single-use, a deviation from the contract")
+
+
 @check(
     "TOK-REFRESH-FORM",
     controls=("valid-token", "no-token", "liveness"),
