@@ -28,3 +28,17 @@ def typecheck(session: nox.Session) -> None:
 def selftest(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     session.run("authconform", "selftest", *session.posargs)
+
+
+@nox.session
+def no_false_pass(session: nox.Session) -> None:
+    """The whole no-false-pass matrix: every fault under each condition of the reference."""
+    session.install("-e", ".[dev]")
+    session.run("authconform", "selftest", "--conditions", *session.posargs)
+
+
+@nox.session
+def thorough_properties(session: nox.Session) -> None:
+    """The property and model checks in their deeper hypothesis profile, on the clean reference."""
+    session.install("-e", ".[dev]")
+    session.run("authconform", "run", "--area", "properties", env={"AUTHCONF_HYPOTHESIS_PROFILE": "thorough"})

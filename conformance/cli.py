@@ -170,6 +170,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _dry_run(checks: list[Check], profile: Any, source: Any, unmet_needs: Any) -> int:
+    from conformance.deployments import signing_from_profile
     from conformance.profile_docs import capability_summary
     from conformance.runner import Deployment
 
@@ -181,7 +182,8 @@ def _dry_run(checks: list[Check], profile: Any, source: Any, unmet_needs: Any) -
         if source is not None:
             deployment = source(check)
         else:
-            deployment = Deployment(cast("Target", _NoTarget()), profile, None)
+            # The key the run would use, so minting checks read "run" when the profile has one.
+            deployment = Deployment(cast("Target", _NoTarget()), profile, signing_from_profile(profile))
         missing = unmet_needs(check, deployment)
         runs += not missing
         state = "run" if not missing else "not applicable: needs " + "; ".join(missing)

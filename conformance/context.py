@@ -65,7 +65,7 @@ class CheckContext:
     def clock(self) -> Clock:
         if self.target.clock is None:
             raise NotApplicable("needs a controllable clock")
-        return _WatchedClock(self.target.clock, self)  # type: ignore[return-value]
+        return _WatchedClock(self.target.clock, self)
 
     # -------------------------------------------------------------- talking to the target
     def send(self, method: str, path: str, *, note: str = "", headers: Mapping[str, str] | None = None,

@@ -19,7 +19,7 @@ from conformance.verdict import Verdict
 # The part CI runs in-process on every push (the whole matrix runs in the nox session
 # `no_false_pass`): the faults the issue named, across the areas that judge refusals.
 REPRESENTATIVE_FAULTS = ("accept-alg-none", "skip-signature-check", "logout-client-side-only",
-                         "role-from-token", "refresh-reuse-allowed", "ignore-exp")
+                         "role-from-token", "refresh-reuse-accepted", "ignore-exp")
 FAILING = (str(Verdict.FAIL), str(Verdict.NON_STRICT))
 
 

@@ -100,7 +100,10 @@ def scenario_check(scenario: Scenario) -> Check:
 
     return Check(id=f"scenario:{scenario.name}", area="properties", title=scenario.title,
                  rule="; ".join(scenario.contract.values()), level=Level.MUST, severity=Severity.HIGH,
-                 references=tuple(scenario.checks), needs=scenario.needs, body=body)
+                 references=tuple(scenario.checks), needs=scenario.needs, body=body,
+                 # A story names the limiter's answers where it expects them ("rate-limited"):
+                 # they reach its steps unchanged, and a "refused" step never takes a 429 for one.
+                 no_controls="a story's set-up steps are its controls", counts_limits=True)
 
 
 def unmet_assumptions(scenario: Scenario, profile: Profile) -> list[str]:

@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from conformance.answers import Answer
 from conformance.api import Principal, Tokens
 from conformance.minting import b64url, forge, split
 from conformance.verdict import CheckFailed, ControlFailed, NotApplicable
@@ -46,15 +47,18 @@ if TYPE_CHECKING:
 
 # ---------------------------------------------------------------------------- expectations
 
-EXPECTATIONS: dict[str, tuple[Callable[[int], bool], str]] = {
-    "accepted": (lambda s: 200 <= s < 300, "2xx"),
-    "refused": (lambda s: 400 <= s < 500, "4xx"),
-    "unauthenticated": (lambda s: s == 401, "401"),
-    "forbidden": (lambda s: s == 403, "403"),
-    "not found": (lambda s: s == 404, "404"),
-    "rate-limited": (lambda s: s == 429, "429"),
-    "accepted or rate-limited": (lambda s: 200 <= s < 300 or s == 429, "2xx or 429"),
-    "any": (lambda s: True, "any status"),
+# Judged by the check context's one classifier: "refused" is the target's refusal (a 429, a crash
+# or a missing route is never one; a 400 is, as token endpoints refuse with invalid_grant).
+EXPECTATIONS: dict[str, tuple[Callable[[CheckContext, Response], bool], str]] = {
+    "accepted": (lambda ctx, r: ctx.accepted(r), "2xx"),
+    "refused": (lambda ctx, r: ctx.refused(r, also=(400,)), "a refusal"),
+    "unauthenticated": (lambda ctx, r: r.status == 401, "401"),
+    "forbidden": (lambda ctx, r: r.status == 403, "403"),
+    "not found": (lambda ctx, r: r.status == 404, "404"),
+    "rate-limited": (lambda ctx, r: ctx.answer(r) is Answer.RATE_LIMITED, "429"),
+    "accepted or rate-limited": (lambda ctx, r: ctx.answer(r) in (Answer.ACCEPTED, Answer.RATE_LIMITED),
+                                 "2xx or 429"),
+    "any": (lambda ctx, r: True, "any status"),
 }
 
 # Profile numbers a step may name instead of a literal (section of the profile they live in).
@@ -279,7 +283,7 @@ class World:
         holds, shown = EXPECTATIONS[name]
         self.log.judged = self.log.exchanges[-1] if self.log.exchanges else None
         self.log.expected, self.log.status = name, response.status
-        if holds(response.status):
+        if holds(self.ctx, response):
             return True
         message = f"{what}: expected {name} ({shown}), the target answered {response.status}"
         if expectation is None:
@@ -782,7 +786,7 @@ def _judge_forgeries(w: World, tokens: list[tuple[str, str]], what: str) -> None
         w.ctx.redactor.add(token)
         response = w.api.me(token, note=f"{what}: {variant}")
         w.log.judged, w.log.status = w.log.exchanges[-1], response.status
-        if not 400 <= response.status < 500:
+        if not w.ctx.refused(response):
             accepted.append(f"{variant} ({response.status})")
     w.log.expected = "refused"
     w.log.summary = f"{len(tokens)} variants" + (f", {len(accepted)} not refused" if accepted else ", all refused")

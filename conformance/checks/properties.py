@@ -29,7 +29,7 @@ from conformance.api import Principal, Tokens, json_path
 from conformance.context import CheckContext
 from conformance.minting import Minter, b64url, forge, split
 from conformance.registry import Severity, check
-from conformance.verdict import CheckFailed, ControlFailed, NotApplicable, TargetUnreachable
+from conformance.verdict import CannotJudge, CheckFailed, ControlFailed, NotApplicable, TargetUnreachable
 
 # Operations a client calls without an access token: a 2xx there is not an authentication.
 UNAUTHENTICATED_OPERATIONS = frozenset({"signup", "login", "refresh"})
@@ -88,7 +88,7 @@ def run_property(ctx: CheckContext, strategy: st.SearchStrategy[Probe], probe: C
         count[0] += 1
         try:
             problem = probe(case)
-        except (ControlFailed, NotApplicable, TargetUnreachable) as exc:  # not the target's answer: stop
+        except (ControlFailed, CannotJudge, NotApplicable, TargetUnreachable) as exc:  # not the target's answer: stop
             stopped.append(exc)
             return
         if problem is not None:
@@ -419,12 +419,14 @@ class _Pacer:
         self.budget = max(1, min(limits.api_limit, limits.login_ip_limit) - LIMIT_MARGIN - 2)
         self.window = max(limits.api_window, limits.login_window) + 1
         self.spent = 0
+        self.dropped = 0  # probes not sent, to stay inside the limits: said in the result
 
     def allow(self) -> bool:
         if self.spent < self.budget:
             self.spent += 1
             return True
         if self.ctx.target.clock is None:
+            self.dropped += 1
             return False
         self.ctx.clock.advance(self.window)
         self.tokens = self.ctx.api.login(self.user)
@@ -510,3 +512,15 @@ def malformed_body(ctx: CheckContext) -> None:
               lenient=name not in UNAUTHENTICATED_OPERATIONS)
         for name in operations for body in (_Body(b"[]", []), _Body(b"{", b"{"))
     ))
+    _say_dropped(ctx, pacer)
+
+
+def _say_dropped(ctx: CheckContext, pacer: _Pacer) -> None:
+    """Probes the pacer skipped were not judged: the examples count what was sent, and a pass
+    with skipped probes is partial."""
+    drawn = int(ctx.details.get("hypothesis_examples", 0))
+    ctx.details["hypothesis_examples"] = drawn - pacer.dropped
+    if pacer.dropped:
+        ctx.details["examples_dropped"] = pacer.dropped
+        ctx.cover(drawn - pacer.dropped, drawn, "examples",
+                  [f"{pacer.dropped} probes not sent, to stay inside the declared rate limits"])

@@ -101,6 +101,15 @@ def _spend(ctx: CheckContext, tokens: Tokens) -> Run:
     return run
 
 
+def _under_declared(admitted: int, limit: int, sent: int) -> None:
+    """Fewer admitted than declared out of more than declared sent, with an unspent budget: the
+    target's real limit is lower than the profile says, so over-admission cannot be judged
+    against the declared number (a limiter that counts per process can hide under it)."""
+    if admitted < limit <= sent:
+        raise CannotJudge(f"only {admitted} of {sent} requests were admitted where the profile declares {limit} "
+                          "per window: set rate_limits.api_limit to the target's real limit")
+
+
 def _positive_int(value: str | None) -> bool:
     return value is not None and value.strip().isdigit() and int(value) > 0
 
@@ -300,6 +309,7 @@ def concurrency(ctx: CheckContext) -> None:
     ctx.record_control("valid-token", admitted > 0, f"{admitted} of the burst's requests were admitted")
     ctx.control(admitted > 0, f"none of the {len(statuses)} requests was admitted: the user's budget was spent "
                               "before the burst, so the count proves nothing")
+    _under_declared(admitted, limit, len(statuses))
     ctx.expect(admitted <= limit, f"{admitted} of {len(statuses)} concurrent requests were admitted; "
                                   f"the declared limit is {limit}")
 
@@ -359,5 +369,6 @@ def across_workers(ctx: CheckContext) -> None:
     ctx.details["admitted"] = admitted
     ctx.record_control("valid-token", admitted > 0, f"{admitted} requests were admitted")
     ctx.control(admitted > 0, "no request was admitted: the user's budget was spent before the check")
+    _under_declared(admitted, limit, 2 * limit)
     ctx.expect(admitted <= limit, f"{admitted} of {2 * limit} requests alternating between two workers were "
                                   f"admitted; the declared limit is {limit}")

@@ -13,9 +13,9 @@ from conformance.verdict import Result
 
 
 def run_on_reference(check_id: str, faults: frozenset[str] = frozenset(), *, base: Profile | None = None,
-                     **config: Any) -> Result:
+                     conditions: frozenset[str] = frozenset(), **config: Any) -> Result:
     check = registry.get(check_id)
-    source = in_process_source(base or profile.load(), reference_config(faults, **config))
+    source = in_process_source(base or profile.load(), reference_config(faults, conditions, **config))
     try:
         return run_check(check, source(check))
     finally:
