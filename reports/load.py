@@ -344,13 +344,13 @@ def render_markdown(report: dict[str, Any]) -> str:
 def write_load_report(figures: dict[str, Any], profile: Any, target_name: str, directory: Path, *, started: float,
                       finished: float, faults: list[str], overrides: list[str]) -> list[Path]:
     """report.json, report.html, junit.xml and summary.md of a load run, in ``directory``."""
+    from conformance.overrides import recorded_overrides
     from conformance.runner import RunResult
     from reports import json_report
-    from reports.commands import _recorded_overrides
 
     run = RunResult(profile=profile, target_name=target_name, checks=[], results=[], started=started,
                     finished=finished, meta={"kind": "load", "faults": faults,
-                                             "overrides": _recorded_overrides(overrides)})
+                                             "overrides": recorded_overrides(overrides)})
     report = json_report.build(run)
     report["run"]["base_url"] = profile.target.base_url
     report["load"] = figures
