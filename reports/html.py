@@ -26,7 +26,7 @@ from conformance.evidence import MASK
 from conformance.registry import AREAS
 from reports import load as load_report
 from reports import templating
-from reports.json_report import checks_by_area
+from reports.json_report import checks_by_area, split_evidence
 
 VERDICTS = ("pass", "fail", "error", "non-strict", "partial", "not-applicable")
 BAD = ("fail", "error", "non-strict")
@@ -90,14 +90,6 @@ def _needs_secrets(command: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- evidence
-
-def split_evidence(evidence: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(the exchanges that decided the verdict, the set-up ones). A check marks the deciding ones
-    ``"decisive": true``; when it marked none, the last exchange is taken as the deciding one."""
-    marked = [i for i, x in enumerate(evidence) if x.get("decisive")]
-    chosen = set(marked or ([len(evidence) - 1] if evidence else []))
-    return ([x for i, x in enumerate(evidence) if i in chosen], [x for i, x in enumerate(evidence) if i not in chosen])
-
 
 def exchange_view(exchange: dict[str, Any], base: str, *, decisive: bool) -> dict[str, Any]:
     request = exchange.get("request") or {}

@@ -13,6 +13,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from reports.json_report import coverage_text
+
 
 def _general(value: Any) -> str:
     """A number as ``:g`` writes it (60, 0.5, 1e+06)."""
@@ -35,7 +37,8 @@ def _percent(value: Any) -> str:
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("reports", "templates"), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update({"general": _general, "ms": _milliseconds, "seconds": _seconds, "percent": _percent})
+    env.filters.update({"general": _general, "ms": _milliseconds, "seconds": _seconds, "percent": _percent,
+                        "coverage": coverage_text})
     return env
 
 
