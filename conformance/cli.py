@@ -138,9 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 # ---------------------------------------------------------------------------- run
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from conformance.deployments import guarded_http_source, in_process_source, reference_config
+    from conformance.commands.run_end import finish_run, prepare_run
+    from conformance.deployments import guarded_http_source, in_process_source, parse_faults, reference_config
     from conformance.runner import run, unmet_needs
-    from reports.commands import finish_run, prepare_run
 
     overrides = dict(parse_override(item) for item in args.overrides)
     if args.target:
@@ -153,9 +153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         source = guarded_http_source(profile) if not args.dry_run else None
         target_name = profile.target.base_url
     else:
-        from reference_impl.faults import parse_fault_list
-
-        config = reference_config(parse_fault_list(",".join(args.fault)))
+        config = reference_config(parse_faults(args.fault))
         source = in_process_source(profile, config)
         target_name = "reference (in-process)" + (f" with faults {', '.join(args.fault)}" if args.fault else "")
     if args.dry_run:
@@ -226,11 +224,6 @@ class Progress:
             sys.stdout.flush()
 
 
-def _print_summary(counts: dict[str, int], directory: Path, seconds: float) -> None:
-    parts = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
-    print(f"authconform: {parts} in {seconds:.1f} s; reports in {directory}/")
-
-
 # ---------------------------------------------------------------------------- listings
 
 def cmd_checks(args: argparse.Namespace) -> int:
@@ -246,26 +239,31 @@ def cmd_checks(args: argparse.Namespace) -> int:
 
 
 def cmd_faults(args: argparse.Namespace) -> int:
-    from reference_impl.faults import CATALOG
+    from conformance.deployments import fault_catalog
 
+    catalog = fault_catalog()
     if args.json:
         print(json.dumps([{"name": f.name, "section": f.section, "imitates": f.imitates,
-                           "caught_by": list(f.caught_by), "config": dict(f.config)} for f in CATALOG],
+                           "caught_by": list(f.caught_by), "config": dict(f.config)} for f in catalog],
                          indent=2))
         return exitcodes.OK
-    for fault in CATALOG:
+    for fault in catalog:
         print(f"{fault.name:32} §{fault.section}  {fault.imitates}  -> {', '.join(fault.caught_by)}")
-    print(f"{len(CATALOG)} faults")
+    print(f"{len(catalog)} faults")
     return exitcodes.OK
 
 
 def cmd_selftest(args: argparse.Namespace) -> int:
     from conformance import selftest
-    from reference_impl.faults import parse_fault_list
+    from conformance.deployments import parse_faults
 
+<<<<<<< HEAD
     names = sorted(parse_fault_list(",".join(args.fault)))
     if args.conditions:
         return _no_false_pass(args, names)
+=======
+    names = sorted(parse_faults(args.fault))
+>>>>>>> layers
     tasks = selftest.plan(names or None, full=args.full)
     tty = sys.stdout.isatty()
 
@@ -344,7 +342,7 @@ def render_kill_matrix(summary: dict[str, Any]) -> str:
 
 def _report_command(name: str) -> Any:
     def command(args: argparse.Namespace) -> int:
-        from reports import commands
+        from conformance import commands
 
         return int(getattr(commands, name)(args))
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conformance.breaker import Breaker
 from conformance.minting import SigningKey
@@ -13,6 +14,42 @@ from conformance.registry import Check
 from conformance.runner import Deployment, DeploymentSource
 from conformance.targets.http import HttpTarget
 from conformance.verdict import TargetUnreachable
+
+if TYPE_CHECKING:
+    from reference_impl.faults import Fault
+
+# This module and conformance/targets/inprocess.py are the only ones that import reference_impl
+# (conformance/devtools/layers.py enforces it): the rest of the suite asks them, so a run against a
+# URL needs nothing of the reference.
+
+
+def fault_catalog() -> tuple[Fault, ...]:
+    """The reference's fault catalog, in catalog order."""
+    from reference_impl.faults import CATALOG
+
+    return CATALOG
+
+
+def faults_by_name() -> Mapping[str, Fault]:
+    from reference_impl.faults import BY_NAME
+
+    return BY_NAME
+
+
+def parse_faults(options: Iterable[str]) -> frozenset[str]:
+    """Fault names from repeated ``--fault`` options (each may be a comma list); an unknown name is a
+    ValueError that lists the known ones."""
+    from reference_impl.faults import parse_fault_list
+
+    return parse_fault_list(",".join(options))
+
+
+def reference_config_from_environment(environment: Mapping[str, str]) -> Any:
+    """The reference's configuration as a served reference reads it from ``AUTHCONF_*`` variables; a
+    bad value is a ValueError (the reference's ConfigError) saying which variable."""
+    from reference_impl.config import Config
+
+    return Config.from_env(environment)
 
 
 def reference_config(faults: frozenset[str] = frozenset(), conditions: frozenset[str] = frozenset(),

@@ -96,7 +96,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         target_name=config.getoption("authconform_target") or "reference (in-process)",
         checks=[by_id[r["check_id"]] for r in ordered],
         results=[Result(r["check_id"], Verdict(r["verdict"]), r["reason"], r["evidence"], r["duration"],
-                        r["details"]) for r in ordered],
+                        r["details"], r.get("coverage"), r.get("controls") or []) for r in ordered],
         started=config.stash[_STARTED],
         finished=real_time(),  # the in-process target may still have time frozen
         meta={"faults": sorted(config.getoption("authconform_fault") or []),

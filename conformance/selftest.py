@@ -50,9 +50,10 @@ def plan(fault_names: Iterable[str] | None = None, *, full: bool = False) -> lis
     Per fault the named checks run, plus (for collateral) every check of the same areas, or every
     check at all with ``full``.
     """
-    from reference_impl.faults import BY_NAME, CATALOG
+    from conformance.deployments import fault_catalog, faults_by_name
 
-    faults = [BY_NAME[name] for name in fault_names] if fault_names else list(CATALOG)
+    by_name = faults_by_name()
+    faults = [by_name[name] for name in fault_names] if fault_names else list(fault_catalog())
     checks = registry.all_checks()
     known = {c.id for c in checks}
     tasks: list[Task] = []
@@ -103,13 +104,14 @@ class Matrix:
     checks: list[str] = field(default_factory=list)
 
     def build(self) -> dict[str, Any]:
-        from reference_impl.faults import BY_NAME, CATALOG
+        from conformance.deployments import fault_catalog, faults_by_name
 
+        by_name = faults_by_name()
         known = {c.id for c in registry.all_checks()}
         clean_problems = []
         faults = []
         # Judged over the whole catalog, so a run of a few faults does not list every other check.
-        named_somewhere = {c for fault in CATALOG for c in fault.caught_by}
+        named_somewhere = {c for fault in fault_catalog() for c in fault.caught_by}
         for outcome in self.outcomes:
             if outcome.fault == CLEAN:
                 for check_id, verdict in outcome.verdicts.items():
@@ -117,7 +119,7 @@ class Matrix:
                         clean_problems.append({"check": check_id, "config": outcome.config,
                                                "verdict": verdict, "reason": outcome.reasons[check_id]})
                 continue
-            fault = BY_NAME[outcome.fault]
+            fault = by_name[outcome.fault]
             expected = {c: outcome.verdicts.get(c, "not run") for c in fault.caught_by}
             missed = [c for c, v in expected.items() if v != str(Verdict.FAIL)]
             collateral = sorted(c for c, v in outcome.verdicts.items()

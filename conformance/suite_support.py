@@ -18,12 +18,10 @@ def suite_profile(config: pytest.Config) -> Profile:
 
 
 def suite_source(config: pytest.Config) -> Any:
-    from conformance.deployments import guarded_http_source, in_process_source, reference_config
+    from conformance.deployments import guarded_http_source, in_process_source, parse_faults, reference_config
 
     profile = suite_profile(config)
     if config.getoption("authconform_target") or config.getoption("authconform_profile"):
         return guarded_http_source(profile)  # behind the circuit breaker, as under `authconform run`
-    from reference_impl.faults import parse_fault_list
-
-    faults = parse_fault_list(",".join(config.getoption("authconform_fault") or []))
+    faults = parse_faults(config.getoption("authconform_fault") or [])
     return in_process_source(profile, reference_config(faults))

@@ -11,11 +11,9 @@ class Verdict(StrEnum):
     PASS = "pass"
     FAIL = "fail"  # a MUST rule is broken
     NON_STRICT = "non-strict"  # a SHOULD rule is broken: fails the run only under --strict
+    PARTIAL = "partial"  # judged less than it was asked (Result.coverage says what); never counted as a pass
     NOT_APPLICABLE = "not-applicable"  # the target does not declare what the check needs
     ERROR = "error"  # the target or the harness broke; never counted as a pass
-    # The rule held for what was judged, but less was judged than asked (roles the suite could
-    # not obtain, probes it could not send): never a full pass, fails a run under --strict.
-    PARTIAL = "partial"
 
     @property
     def is_failure(self) -> bool:
@@ -36,9 +34,10 @@ class Result:
     duration: float = 0.0
     # Structured detail a report may render (e.g. a role x route matrix).
     details: dict[str, Any] = field(default_factory=dict)
-    # What was judged of what was asked: {"judged": 2, "asked": 4, "unit": "roles", "missing": [...]}.
+    # What was judged against what was asked, e.g. {"judged": 2, "asked": 4, "unit": "roles",
+    # "missing": ["admin", "superadmin"]}; None when the check judged all it was asked.
     coverage: dict[str, Any] | None = None
-    # The controls the runner ran: {"name", "phase" ("before" | "after"), "held", "detail"}.
+    # The controls run around the body: {"name", "phase": "before" | "after", "held": bool, "detail"}.
     controls: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

@@ -12,7 +12,9 @@ from typing import Any
 
 
 def failing(verdict: str | None, strict: bool = False) -> bool:
-    return verdict in ("fail", "error") or (strict and verdict == "non-strict")
+    """Whether ``verdict`` fails a run: fail and error always; under ``strict`` also a broken SHOULD
+    rule (non-strict) and a check that judged less than asked (partial)."""
+    return verdict in ("fail", "error") or (strict and verdict in ("non-strict", "partial"))
 
 
 @dataclass

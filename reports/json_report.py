@@ -16,7 +16,9 @@ from typing import Any
 from conformance.registry import AREAS, Check
 from conformance.runner import RunResult
 
-SCHEMA_VERSION = "authconform.report/1"
+SCHEMA_VERSION = "authconform.report/2"
+# /1 lacks the partial verdict and the checks' coverage and controls; its readers treat them as absent.
+READABLE_SCHEMAS = ("authconform.report/1", SCHEMA_VERSION)
 SEED_DETAIL = "hypothesis_seed"  # a check's details may carry the seed its hypothesis run used
 
 
@@ -107,8 +109,8 @@ def load(path: str | Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise ReportError(f"{path}: not JSON (line {exc.lineno}); give the path of a report.json") from None
     schema = report.get("schema") if isinstance(report, dict) else None
-    if schema != SCHEMA_VERSION:
-        raise ReportError(f"{path}: schema {schema!r} is not {SCHEMA_VERSION!r}; "
+    if schema not in READABLE_SCHEMAS:
+        raise ReportError(f"{path}: schema {schema!r} is not one of {', '.join(READABLE_SCHEMAS)}; "
                           "write the report again with this version of authconform")
     return report
 
@@ -116,6 +118,28 @@ def load(path: str | Path) -> dict[str, Any]:
 def is_in_process(report: dict[str, Any]) -> bool:
     """Whether the report's target was the bundled reference run in-process."""
     return str(report["run"]["target"]).startswith("reference (in-process)")
+
+
+def split_evidence(evidence: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the exchanges that decided the verdict, the set-up ones), each in recorded order. A check
+    marks the deciding ones ``"decisive": true``; when it marked none, the last exchange decided."""
+    marked = {i for i, x in enumerate(evidence) if x.get("decisive")}
+    chosen = marked or ({len(evidence) - 1} if evidence else set())
+    return ([x for i, x in enumerate(evidence) if i in chosen], [x for i, x in enumerate(evidence) if i not in chosen])
+
+
+def coverage_text(coverage: dict[str, Any]) -> str:
+    """What a check judged, in words: "2 of 4 roles (not judged: admin, superadmin)"."""
+    text = f"{coverage.get('judged', '?')} of {coverage.get('asked', '?')} {coverage.get('unit', '')}".rstrip()
+    missing = coverage.get("missing") or []
+    return text + (f" (not judged: {', '.join(str(m) for m in missing)})" if missing else "")
+
+
+def control_text(control: dict[str, Any]) -> str:
+    """One control in words: "before: valid token accepted: held (200)"."""
+    held = "held" if control.get("held") else "did not hold"
+    detail = control.get("detail") or ""
+    return f"{control.get('phase', '')}: {control.get('name', '')}: {held}" + (f" ({detail})" if detail else "")
 
 
 def checks_by_area(report: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:

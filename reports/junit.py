@@ -1,8 +1,9 @@
 """JUnit XML, as the common CI test-report viewers (Jenkins, GitLab, GitHub actions) read it.
 
 One ``<testsuite>`` per contract area, one ``<testcase>`` per check: ``name`` is the check id,
-``classname`` is ``authconform.<area>``. A fail (or a non-strict SHOULD failure) is a
-``<failure>`` whose body reads "expected / actual" followed by the redacted evidence; not
+``classname`` is ``authconform.<area>``. A fail (or a non-strict SHOULD failure, or a partial
+judgement, which is never a pass) is a ``<failure>`` whose body reads "expected / actual", what
+was judged, the controls, then the redacted evidence (the deciding exchanges first); not
 applicable is ``<skipped>``; error is ``<error>``; a failure the baseline accepts is ``<skipped>``
 saying "expected failure" (as pytest writes an xfail). The shape follows the Ant/Jenkins schema
 that ``tests/data/junit.xsd`` describes.
@@ -16,11 +17,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from reports.json_report import checks_by_area
+from reports.json_report import checks_by_area, control_text, coverage_text, split_evidence
 
 # XML 1.0 forbids most control characters even when escaped; evidence bodies may carry them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-EVIDENCE_SHOWN = 4  # exchanges per failure body: the last ones decide the verdict
+EVIDENCE_SHOWN = 4  # exchanges per failure body: the deciding ones, then the last set-up ones
+FAILURES = ("fail", "non-strict", "partial")
 
 
 def _clean(text: str) -> str:
@@ -29,12 +31,18 @@ def _clean(text: str) -> str:
 
 def failure_body(entry: dict[str, Any]) -> str:
     lines = [f"expected: {entry['rule']}", f"actual: {entry['reason']}"]
+    if entry.get("coverage"):
+        lines.append("judged: " + coverage_text(entry["coverage"]))
+    lines += ["control " + control_text(c) for c in entry.get("controls") or []]
     if entry.get("references"):
         lines.append("references: " + ", ".join(entry["references"]))
-    evidence = entry.get("evidence") or []
-    if evidence:
-        lines += ["", f"evidence (last {min(len(evidence), EVIDENCE_SHOWN)} exchanges, secrets redacted):",
-                  json.dumps(evidence[-EVIDENCE_SHOWN:], indent=1)]
+    deciding, setup = split_evidence(list(entry.get("evidence") or []))
+    shown = deciding[:EVIDENCE_SHOWN]
+    room = EVIDENCE_SHOWN - len(shown)
+    shown += setup[max(0, len(setup) - room):] if room else []
+    if shown:
+        lines += ["", f"evidence ({len(shown)} of {len(deciding) + len(setup)} exchanges, the deciding ones first, "
+                      "secrets redacted):", json.dumps(shown, indent=1)]
     return _clean("\n".join(lines))
 
 
@@ -45,7 +53,7 @@ def render(report: dict[str, Any]) -> str:
     for index, (area, entries) in enumerate(checks_by_area(report)):
         counts = {
             "tests": len(entries),
-            "failures": sum(e["verdict"] in ("fail", "non-strict") and not e.get("baseline") for e in entries),
+            "failures": sum(e["verdict"] in FAILURES and not e.get("baseline") for e in entries),
             "errors": sum(e["verdict"] == "error" and not e.get("baseline") for e in entries),
             "skipped": sum(e["verdict"] == "not-applicable" or bool(e.get("baseline")) for e in entries),
             "time": sum(float(e.get("duration") or 0) for e in entries),
@@ -73,9 +81,13 @@ def render(report: dict[str, Any]) -> str:
                 skipped = ET.SubElement(case, "skipped", message=_clean(
                     f"expected failure (baseline: {entry['baseline']['reason']}): {entry['reason']}"))
                 skipped.text = failure_body(entry)
-            elif verdict in ("fail", "non-strict"):
-                label = "SHOULD rule broken" if verdict == "non-strict" else "MUST rule broken"
-                failure = ET.SubElement(case, "failure", message=_clean(entry["reason"]),
+            elif verdict in FAILURES:
+                label = {"non-strict": "SHOULD rule broken", "partial": "partial judgement"}.get(verdict,
+                                                                                               "MUST rule broken")
+                message = entry["reason"]
+                if verdict == "partial" and entry.get("coverage"):
+                    message = f"judged {coverage_text(entry['coverage'])}" + (f": {message}" if message else "")
+                failure = ET.SubElement(case, "failure", message=_clean(message),
                                         type=f"{label} ({entry['severity']})")
                 failure.text = failure_body(entry)
             elif verdict == "error":

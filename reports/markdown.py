@@ -1,7 +1,8 @@
 """A Markdown summary sized for a CI job summary or a pull-request comment.
 
 Kept short on purpose (GitHub caps a comment at 65,536 characters): counts, the gate, at most
-``MAX_ROWS`` failures with their rule and a shortened reason; report.html has the rest.
+``MAX_ROWS`` failures with their rule and a shortened reason, the checks that judged less than
+asked (partial) with what they judged; report.html has the rest.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-_ICON = {"pass": "✅", "fail": "❌", "error": "⚠️", "non-strict": "🟡", "not-applicable": "➖"}
+from reports.json_report import control_text, coverage_text
+
+_ICON = {"pass": "✅", "fail": "❌", "error": "⚠️", "non-strict": "🟡", "partial": "🟠", "not-applicable": "➖"}
 MAX_ROWS = 40
 MAX_REASON = 240
 
@@ -45,17 +48,32 @@ def render(report: dict[str, Any]) -> str:
         for entry in bad[:MAX_ROWS]:
             mark = " (baselined)" if entry.get("baseline") else ""
             lines.append(f"| `{entry['id']}` | {_ICON[entry['verdict']]} {entry['verdict']}{mark} | "
-                         f"{_cell(entry['rule'])} | {_cell(entry['reason'])} |")
+                         f"{_cell(entry['rule'])} | {_cell(_reason(entry))} |")
         if len(bad) > MAX_ROWS:
             lines.append(f"\n… and {len(bad) - MAX_ROWS} more: see report.html.")
     else:
         lines.append("No check failed.")
+    partial = [c for c in report["checks"] if c["verdict"] == "partial"]
+    if partial:
+        lines += ["", f"**{_ICON['partial']} Judged less than asked** (partial: never a pass; `--strict` fails on it):"]
+        for entry in partial[:MAX_ROWS]:
+            judged = coverage_text(entry["coverage"]) if entry.get("coverage") else "coverage not recorded"
+            reason = f": {_cell(entry['reason'])}" if entry["reason"] else ""
+            lines.append(f"- `{entry['id']}`: {_cell(judged)}{reason}")
+        if len(partial) > MAX_ROWS:
+            lines.append(f"- … and {len(partial) - MAX_ROWS} more: see report.html.")
     seed = run.get("hypothesis_seed")
     tail = f"Profile `{run['profile_name']}` ({run['profile_hash']}), {run['duration']} s"
     tail += f", hypothesis seed `{seed}`." if seed is not None else "."
     lines += ["", tail,
               "Details, evidence and curl reproducers: report.html; machine-readable: report.json, junit.xml."]
     return "\n".join(lines) + "\n"
+
+
+def _reason(entry: dict[str, Any]) -> str:
+    """The reason, and the controls that did not hold (they say why the check could not judge)."""
+    broken = [control_text(c) for c in entry.get("controls") or [] if not c.get("held")]
+    return entry["reason"] + ("; control " + "; control ".join(broken) if broken else "")
 
 
 def write(report: dict[str, Any], directory: Path) -> Path:

@@ -94,9 +94,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         finally:
             source(scenario_check(scenarios[0])).target.close()
     else:
-        from reference_impl.faults import parse_fault_list
+        from conformance.deployments import parse_faults
 
-        faults = parse_fault_list(",".join(args.fault))
+        faults = parse_faults(args.fault)
         for scenario in scenarios:
             results.append(run_on_reference(scenario, profile, faults))
             _show(results[-1], len(scenarios))
@@ -122,11 +122,11 @@ def _show(result: Any, total: int) -> None:
 def cmd_record(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from conformance.deployments import parse_faults
     from conformance.profile import load
-    from reference_impl.faults import parse_fault_list
     from scenarios.from_model import record_on_reference
 
-    faults = parse_fault_list(",".join(args.fault))
+    faults = parse_faults(args.fault)
     outcome = record_on_reference(load(None), faults, Path(args.output), title=args.title)
     print(outcome.message)
     if outcome.path is None:

@@ -260,15 +260,15 @@ def _conclusion(result: ScenarioResult) -> str:
 def reference_deployment(scenario: Scenario, profile: Profile, faults: Iterable[str] = ()) -> Deployment:
     """A fresh in-process reference for this scenario, with its reference settings and ``faults``.
     The caller closes ``deployment.target`` when done (it holds a frozen clock)."""
-    from conformance.deployments import in_process_source, reference_config
-    from reference_impl.faults import BY_NAME
+    from conformance.deployments import faults_by_name, in_process_source, reference_config
 
     chosen = frozenset(faults)
     settings: dict[str, Any] = dict(scenario.reference_config)
+    by_name = faults_by_name()
     for name in sorted(chosen):
-        if name not in BY_NAME:
+        if name not in by_name:
             raise KeyError(f"unknown fault {name!r} (see `authconform faults`)")
-        settings.update(BY_NAME[name].config)
+        settings.update(by_name[name].config)
     source = in_process_source(profile, reference_config(chosen, **settings))
     deployment = source(scenario_check(scenario))
     if chosen:

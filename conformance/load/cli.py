@@ -7,10 +7,9 @@ import sys
 from typing import Any
 
 from conformance import exitcodes
-from conformance.load.settings import SCENARIOS
+from conformance.load.settings import LOCUST_MASTER_PORT, SCENARIOS
 
 DEFAULT_REPORT_DIR = "authconform-load"
-LOCUST_MASTER_PORT = 5557  # locust's own default, which workers on other machines assume
 
 
 def add_parser(commands: Any) -> None:
@@ -48,9 +47,10 @@ def add_parser(commands: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from conformance.load.runner import LoadRunError, command
+    from reports.load import write_load_report
 
     try:
-        return command(args)
+        return command(args, write_reports=write_load_report)
     except LoadRunError as exc:
         print(f"authconform load: {exc}", file=sys.stderr)
         return exc.exit_code if exc.exit_code is not None else exitcodes.INTERNAL_ERROR

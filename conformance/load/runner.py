@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +57,9 @@ class Outcome:
 def reference_settings(profile: Profile, redis_url: str, faults: frozenset[str]) -> dict[str, str]:
     """``AUTHCONF_*`` for the served reference: the profile's declared numbers, the Redis store,
     one trusted proxy, and the faults asked for (with the configuration they need)."""
-    from reference_impl.faults import BY_NAME
+    from conformance.deployments import faults_by_name
 
+    by_name = faults_by_name()
     rate, tokens, sessions = profile.rate_limits, profile.tokens, profile.sessions
     settings = {
         "AUTHCONF_STORE": "redis", "AUTHCONF_REDIS_URL": redis_url,
@@ -76,7 +77,7 @@ def reference_settings(profile: Profile, redis_url: str, faults: frozenset[str])
         settings["AUTHCONF_FAULTS"] = ",".join(sorted(faults))
         settings["AUTHCONF_ALLOW_FAULTS"] = "1"
         for name in sorted(faults):
-            for key, value in BY_NAME[name].config.items():
+            for key, value in by_name[name].config.items():
                 settings["AUTHCONF_" + key.upper()] = ("1" if value else "0") if isinstance(value, bool) else value
     return {key: str(value) for key, value in settings.items()}
 
@@ -85,15 +86,15 @@ def reference_settings(profile: Profile, redis_url: str, faults: frozenset[str])
 def served_reference(profile: Profile, faults: frozenset[str], directory: Path,
                      workers: int) -> Iterator[tuple[str, dict[str, Any]]]:
     """Serve the reference for the run; yields its URL and the profile fields that describe it."""
-    from conformance.deployments import reference_overrides
+    from conformance.deployments import reference_config_from_environment, reference_overrides
     from conformance.served import redis_server, reference_environment, reference_server
-    from reference_impl.config import Config, ConfigError
 
     with redis_server() as redis_url:
         settings = reference_settings(profile, redis_url, faults)
+        environment = reference_environment(settings, directory)
         try:
-            config = Config.from_env(reference_environment(settings, directory))
-        except ConfigError as exc:
+            config = reference_config_from_environment(environment)
+        except ValueError as exc:  # the reference's ConfigError, naming the variable
             raise LoadUsageError(f"the served reference cannot use this profile: {exc}") from None
         with reference_server(settings, directory / "reference", workers=workers) as base:
             yield base, reference_overrides(profile, config)
@@ -243,10 +244,11 @@ class LoadRunError(RuntimeError):
 
 # ---------------------------------------------------------------------------- the command
 
-def command(args: Any) -> int:
-    """``authconform load`` (options parsed by conformance/cli.py)."""
-    from conformance.load.cli import LOCUST_MASTER_PORT
-    from reference_impl.faults import parse_fault_list
+def command(args: Any, *, write_reports: Callable[..., list[Path]]) -> int:
+    """``authconform load`` (options parsed by conformance/load/cli.py, which hands in the report writer:
+    ``reports.load.write_load_report``)."""
+    from conformance.deployments import parse_faults
+    from conformance.load.settings import LOCUST_MASTER_PORT
 
     overrides = dict(parse_override(item) for item in args.overrides)
     file_profile = load(args.profile)
@@ -259,7 +261,7 @@ def command(args: Any) -> int:
     if args.master_bind != "127.0.0.1" and not remote:
         raise LoadUsageError("--master-bind only matters with --remote-workers N (workers on other machines)")
     serve = not (args.target or args.profile)
-    faults = parse_fault_list(",".join(args.fault))
+    faults = parse_faults(args.fault)
     if faults and not serve:
         raise LoadUsageError("--fault switches faults on in the served reference; drop --target/--profile")
     master_port = args.master_port if args.master_port is not None else (LOCUST_MASTER_PORT if remote else None)
@@ -308,9 +310,7 @@ def command(args: Any) -> int:
                     "served_reference": {"gunicorn_workers": args.reference_workers, "store": "redis",
                                          "faults": sorted(faults)} if serve else None,
                     "notes": outcome.notes})
-    from reports.load import write_load_report
-
-    written = write_load_report(figures, effective, target_name, directory, started=outcome.started,
+    written = write_reports(figures, effective, target_name, directory, started=outcome.started,
                                 finished=outcome.finished, faults=sorted(faults), overrides=list(args.overrides))
     print(summary_text(figures))
     print(f"reports: {', '.join(str(p) for p in written)}")

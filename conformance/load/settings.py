@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from conformance.profile import Profile, ProfileError, load
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "load"
+LOCUST_MASTER_PORT = 5557  # locust's own default, which workers on other machines assume
 SCENARIOS: dict[str, str] = {
     "login_storm": "many users logging in, with wrong passwords and unknown users, against the login limits",
     "refresh_churn": "refresh rotation under concurrency: every refresh token used once, reuse refused",

@@ -13,7 +13,8 @@ from conformance.load.figures import build, percentile
 from conformance.load.samples import REVOKED_TOKEN_ACCEPTED, Sample
 from conformance.profile import load
 from reports import html
-from reports.load import nice_step, render_junit, write_load_report
+from reports.charts import nice_step
+from reports.load import render_junit, section, write_load_report
 
 STATS = """Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,\
 Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%
@@ -101,10 +102,15 @@ def test_junit_has_a_case_per_threshold_and_validates(run_dir: Path) -> None:
     assert cases[0].find("failure") is not None and cases[2].find("failure") is None
 
 
-def test_the_suite_report_draws_load_figures_through_its_hook(run_dir: Path) -> None:
-    section = html.LOAD_RENDERER(_figures(run_dir, admitted=60))
-    assert section.startswith("<style>") and 'id="load"' in section and "<svg" in section
-    assert html.LOAD_RENDERER(None) == ""
+def test_the_suite_report_draws_the_same_load_section(run_dir: Path, tmp_path: Path) -> None:
+    figures = _figures(run_dir, admitted=60)
+    alone = section(figures)
+    assert 'id="load"' in alone and alone.count("<svg") == 3
+    assert section(None) == ""
+    report = {"schema": "authconform.report/2", "summary": {}, "checks": [],
+              "run": {"target": "t", "started": "s", "base_url": "", "faults": []}}
+    page = html.render(report, load=figures)
+    assert 'href="#load"' in page and page.count("<svg") == 3
 
 
 def test_axis_steps_are_round() -> None:

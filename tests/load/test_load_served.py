@@ -34,7 +34,7 @@ def _needs_redis() -> None:
 
 def _figures(directory: Path) -> dict:
     report = json.loads((directory / "rate_limit_probe" / "report.json").read_text())
-    assert report["schema"] == "authconform.report/1" and report["run"]["kind"] == "load"
+    assert report["schema"] == "authconform.report/2" and report["run"]["kind"] == "load"
     return report["load"]
 
 

@@ -25,7 +25,7 @@ def test_one_run_writes_all_four_formats(faulty_dir: Path) -> None:
     for name in FILES:
         assert (faulty_dir / name).stat().st_size > 0, name
     report = json.loads((faulty_dir / "report.json").read_text())
-    assert report["schema"] == "authconform.report/1"
+    assert report["schema"] == "authconform.report/2"
     assert report["run"]["faults"] == ["accept-alg-none"]
     assert "hypothesis_seed" in report["run"] and "hypothesis_seed" in report["checks"][0]
     assert [c["id"] for c in report["checks"]] == ["TOK-ALG-NONE"]
