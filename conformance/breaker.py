@@ -124,7 +124,7 @@ class Breaker:
     def observe(self, check: Check, result: Result) -> None:
         """Look at a finished check; probe the target and maybe open the breaker."""
         fused = self.target.down is not None
-        judged = result.verdict in (Verdict.PASS, Verdict.FAIL, Verdict.NON_STRICT)
+        judged = result.verdict.judged
         if judged:
             self.strikes = 0  # the target answered in a way a check could judge
         limited = result.verdict is Verdict.ERROR and self._unbearable_429(result)

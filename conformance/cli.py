@@ -204,7 +204,7 @@ class Progress:
         self.area_left = {c.area: sum(1 for o in checks if o.area == c.area) for c in checks}
 
     def __call__(self, check: Check, result: Result, index: int, total: int) -> None:
-        if result.verdict in (Verdict.FAIL, Verdict.ERROR, Verdict.NON_STRICT):
+        if result.verdict in (Verdict.FAIL, Verdict.ERROR, Verdict.NON_STRICT, Verdict.PARTIAL):
             self.failures += 1
             if self.tty:
                 sys.stdout.write("\r\x1b[K")
@@ -257,13 +257,9 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     from conformance import selftest
     from conformance.deployments import parse_faults
 
-<<<<<<< HEAD
-    names = sorted(parse_fault_list(",".join(args.fault)))
+    names = sorted(parse_faults(args.fault))
     if args.conditions:
         return _no_false_pass(args, names)
-=======
-    names = sorted(parse_faults(args.fault))
->>>>>>> layers
     tasks = selftest.plan(names or None, full=args.full)
     tty = sys.stdout.isatty()
 
@@ -288,9 +284,9 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 
 def _no_false_pass(args: argparse.Namespace, faults: list[str]) -> int:
     from conformance import no_false_pass, selftest
-    from reference_impl.conditions import parse_condition_list
+    from conformance.deployments import parse_conditions
 
-    conditions = sorted(parse_condition_list(",".join(args.condition)))
+    conditions = sorted(parse_conditions(args.condition))
     tasks = no_false_pass.plan(conditions or None, faults or None)
 
     def progress(outcome: selftest.Outcome, index: int, total: int) -> None:

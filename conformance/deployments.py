@@ -44,6 +44,20 @@ def parse_faults(options: Iterable[str]) -> frozenset[str]:
     return parse_fault_list(",".join(options))
 
 
+def condition_catalog() -> tuple[Any, ...]:
+    """The reference's conditions (reference_impl/conditions.py), in catalog order."""
+    from reference_impl.conditions import CONDITIONS
+
+    return CONDITIONS
+
+
+def parse_conditions(options: Iterable[str]) -> frozenset[str]:
+    """Condition names from repeated ``--condition`` options; an unknown name is a ValueError."""
+    from reference_impl.conditions import parse_condition_list
+
+    return parse_condition_list(",".join(options))
+
+
 def reference_config_from_environment(environment: Mapping[str, str]) -> Any:
     """The reference's configuration as a served reference reads it from ``AUTHCONF_*`` variables; a
     bad value is a ValueError (the reference's ConfigError) saying which variable."""

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from conformance import registry
-from conformance.selftest import CLEAN, Matrix, Task, _config_key
+from conformance.deployments import condition_catalog, fault_catalog, faults_by_name
+from conformance.selftest import CLEAN, Matrix, Task, config_key
 from conformance.verdict import Verdict
 
 # The part CI runs in-process on every push (the whole matrix runs in the nox session
@@ -25,18 +26,15 @@ FAILING = (str(Verdict.FAIL), str(Verdict.NON_STRICT))
 
 def plan(conditions: Iterable[str] | None = None, faults: Iterable[str] | None = None) -> list[Task]:
     """Per condition: the clean reference with every check, and each fault with its own checks."""
-    from reference_impl.conditions import CONDITIONS
-    from reference_impl.faults import BY_NAME, CATALOG
-
-    names = list(conditions) if conditions else [c.name for c in CONDITIONS]
-    chosen = [BY_NAME[name] for name in faults] if faults else list(CATALOG)
+    names = list(conditions) if conditions else [c.name for c in condition_catalog()]
+    chosen = [faults_by_name()[name] for name in faults] if faults else list(fault_catalog())
     known = {c.id for c in registry.all_checks()}
     tasks: list[Task] = []
     for condition in names:
         tasks.append(Task(CLEAN, (), tuple(sorted(known)), condition))
         for fault in chosen:
             checks = tuple(c for c in fault.caught_by if c in known)
-            tasks.append(Task(fault.name, _config_key(dict(fault.config)), checks, condition))
+            tasks.append(Task(fault.name, config_key(dict(fault.config)), checks, condition))
     return tasks
 
 

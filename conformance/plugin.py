@@ -117,6 +117,9 @@ def report_verdict(item: pytest.Item, result: Any, strict: bool) -> None:
     if result.verdict is Verdict.NON_STRICT and not strict:
         warnings.warn(f"{result.check_id} (SHOULD rule): {result.reason}", stacklevel=1)
         return
+    if result.verdict is Verdict.PARTIAL and not strict:
+        warnings.warn(f"{result.check_id} judged in part: {result.reason}", stacklevel=1)
+        return
     evidence = json.dumps(result.evidence[-3:], indent=1)
     pytest.fail(f"{str(result.verdict).upper()}: {result.check_id}: {result.reason}\n"
                 f"evidence (last exchanges, secrets redacted):\n{evidence}", pytrace=False)

@@ -211,7 +211,7 @@ class RunResult:
         if self.stopped is not None:
             return exitcodes.TARGET_UNREACHABLE
         for result in self.results:
-            if result.verdict.is_failure or (strict and result.verdict is Verdict.NON_STRICT):
+            if result.verdict.is_failure or (strict and result.verdict in (Verdict.NON_STRICT, Verdict.PARTIAL)):
                 return 1
         return 0
 

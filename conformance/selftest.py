@@ -40,7 +40,7 @@ class Outcome:
     condition: str = ""
 
 
-def _config_key(config: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+def config_key(config: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted(config.items()))
 
 
@@ -62,7 +62,7 @@ def plan(fault_names: Iterable[str] | None = None, *, full: bool = False) -> lis
         named = [c for c in fault.caught_by if c in known]
         areas = {registry.get(c).area for c in named}
         chosen = known if full else {c.id for c in checks if c.area in areas} | set(named)
-        key = _config_key(dict(fault.config))
+        key = config_key(dict(fault.config))
         clean_checks.setdefault(key, set()).update(named)
         tasks.append(Task(fault.name, key, tuple(sorted(chosen))))
     clean = [Task(CLEAN, key, tuple(sorted(ids))) for key, ids in clean_checks.items()]
