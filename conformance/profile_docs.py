@@ -24,6 +24,7 @@ from conformance.profile import (
     CAPABILITIES,
     CAPABILITY_SECTIONS,
     OPERATION_CAPABILITY,
+    PROTECTIONS,
     SECTION_TITLES,
     Profile,
 )
@@ -115,8 +116,12 @@ def render_reference() -> str:
     for title, cls in tables():
         lines += _table(title, cls)
     lines += ["## Capabilities by contract section", "",
-              "A check that needs a capability the profile does not declare is reported \"not applicable\",",
-              "with the reason; it never counts as a pass.", "",
+              "An *optional feature* the profile does not declare makes the checks that need it \"not",
+              "applicable\", with the reason; that never counts as a pass. A *protection every JWT API owes*",
+              "(marked below) is probed whether declared or not, wherever its ground exists, with the",
+              "contract's defaults as the bound: its absence is a finding. `[waive]` names a protection and",
+              "the reason it does not apply (`rate_limit_login = \"the gateway throttles logins\"`); its checks",
+              "are then not applicable with that reason, shown in the report.", "",
               "| section | capability | the target has | checks it gates |", "|---|---|---|---|"]
     gated: dict[str, list[str]] = {name: [] for name in CAPABILITIES}
     consulted: dict[str, list[str]] = {name: [] for name in CAPABILITIES}
@@ -133,7 +138,8 @@ def render_reference() -> str:
             if consulted[name]:
                 checks += ("; " if checks else "") + "also read by " + ", ".join(sorted(consulted[name]))
             checks = checks or "its operations (and [[routes]] using them) are called only when declared"
-            lines.append(f"| §{section} {SECTION_TITLES[section]} | `{name}` | {_cell(CAPABILITIES[name])} | "
+            kind = " (protection: probed whether declared)" if name in PROTECTIONS else ""
+            lines.append(f"| §{section} {SECTION_TITLES[section]} | `{name}` | {_cell(CAPABILITIES[name])}{kind} | "
                          f"{checks} |")
     lines += ["", "## Operations", "",
               "The contract's operations a profile maps onto the target (`[operations.NAME]`). An operation",

@@ -115,3 +115,26 @@ def test_no_false_pass_under_each_condition_representative(condition: str) -> No
     summary = no_false_pass.build(run(tasks, workers=1))
     assert not summary["false_passes"], summary["false_passes"]
     assert not summary["false_failures"], summary["false_failures"]
+
+
+def _without_login_limits() -> profile.Profile:
+    """The bundled profile of a service whose profile does not declare login throttling."""
+    base = profile.load()
+    return base.with_overrides({"capabilities": [c for c in base.capabilities if c != "rate_limit_login"]})
+
+
+@pytest.mark.parametrize("check_id", ["RL-LOGIN-ACCOUNT", "RL-LOGIN-IP"])
+def test_login_throttling_is_probed_when_not_declared(check_id: str) -> None:
+    """Absence of a protection is a finding: a missing login limiter fails, a present one is judged
+    in part (its number is not declared)."""
+    base = _without_login_limits()
+    missing = run_on_reference(check_id, frozenset({"login-not-limited"}), base=base)
+    assert missing.verdict is Verdict.FAIL and "no login throttling observed" in missing.reason
+    present = run_on_reference(check_id, base=base)
+    assert present.verdict is Verdict.PARTIAL, present.reason
+
+
+def test_a_waived_protection_is_not_applicable_with_its_reason() -> None:
+    base = _without_login_limits().with_overrides({"waive": {"rate_limit_login": "the gateway throttles logins"}})
+    result = run_on_reference("RL-LOGIN-ACCOUNT", frozenset({"login-not-limited"}), base=base)
+    assert result.verdict is Verdict.NOT_APPLICABLE and "the gateway throttles logins" in result.reason
