@@ -211,6 +211,11 @@ class Api:
             response = self.call("login", body=body, headers=headers, worker=worker)
         return response
 
+    def logged_in(self, response: Response) -> bool:
+        """Did a login answer log in? Only when it carries the tokens where the profile says they
+        come back: a service answering 200 {"status": "fail"} to a wrong password did not."""
+        return 200 <= response.status < 300 and self.tokens_from(response).ok
+
     def login(self, principal: Principal, *, worker: int = 0, extra: dict[str, Any] | None = None) -> Tokens:
         """Log in and return the tokens; a refused login is a failed negative control. A login the
         declared login limiter refuses (429) is retried once, after its window has passed."""

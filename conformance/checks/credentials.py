@@ -82,7 +82,7 @@ def _failed_login_pair(ctx: CheckContext) -> tuple[Response, Response]:
     mistaken = ctx.api.login_response(wrong, retry_limited=True)
     for name, response in (("an unknown user", unknown), ("a wrong password", mistaken)):
         ctx.control(response.status != 429, f"the login of {name} was rate limited; run the check alone")
-        ctx.control(not _ok(response.status), f"the login of {name} succeeded ({response.status})")
+        ctx.control(not ctx.api.logged_in(response), f"the login of {name} succeeded ({response.status})")
     return unknown, mistaken
 
 
@@ -589,13 +589,13 @@ def password_change_current(ctx: CheckContext) -> None:
     ctx.details["statuses"] = statuses
     kept = ctx.api.login_response(changed, retry_limited=True)
     taken = ctx.api.login_response(Principal(user.username, attempted, user.tenant, user.role), retry_limited=True)
-    if not _ok(kept.status):
+    if not ctx.api.logged_in(kept):
         wrong.append(f"the password in force before the attempts no longer logs in ({kept.status})")
-    if _ok(taken.status):
+    if ctx.api.logged_in(taken):
         wrong.append("the new password the attempts sent now logs in")
     if ctx.profile.users.source == "accounts":
-        now = attempted if _ok(taken.status) else changed.password
-        _give_back(ctx, ctx.api.tokens_from(taken if _ok(taken.status) else kept), now, original)
+        now = attempted if ctx.api.logged_in(taken) else changed.password
+        _give_back(ctx, ctx.api.tokens_from(taken if ctx.api.logged_in(taken) else kept), now, original)
     ctx.expect(not wrong, "; ".join(wrong))
 
 
@@ -641,7 +641,7 @@ def username_unique(ctx: CheckContext) -> None:
         first.tenant = second.tenant = admin.tenant
     created = create(first, "create the first user")
     ctx.control(_ok(created.status), f"creating a user with a fresh username answered {created.status}")
-    ctx.control(_ok(ctx.api.login_response(first, retry_limited=True).status),
+    ctx.control(ctx.api.logged_in(ctx.api.login_response(first, retry_limited=True)),
                 "the user just created does not log in")
     again = create(second, "create a second user with the same username")
     ctx.details["second_status"] = again.status
@@ -650,8 +650,8 @@ def username_unique(ctx: CheckContext) -> None:
         wrong.append(f"creating a second user with a taken username answered {again.status} instead of a 4xx "
                      "refusal")
     kept = ctx.api.login_response(first, retry_limited=True)
-    if not _ok(kept.status):
+    if not ctx.api.logged_in(kept):
         wrong.append(f"the first user's password no longer logs in ({kept.status})")
-    if _ok(ctx.api.login_response(second, retry_limited=True).status):
+    if ctx.api.logged_in(ctx.api.login_response(second, retry_limited=True)):
         wrong.append("the second user's password now logs in as that username")
     ctx.expect(not wrong, "; ".join(wrong))

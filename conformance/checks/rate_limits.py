@@ -249,7 +249,7 @@ def login_account(ctx: CheckContext) -> None:
                                    f"answered {over.status}, not 429")
     if ctx.target.clock is not None:
         ctx.clock.advance(limits.login_window + 1)
-        ctx.control(ok(ctx.api.login_response(user).status), "the account cannot log in even in a new window")
+        ctx.control(ctx.api.logged_in(ctx.api.login_response(user)), "the account cannot log in even in a new window")
 
 
 @check(

@@ -361,9 +361,9 @@ def signup_new_tenant(ctx: CheckContext) -> None:
         elif response.status != 409:
             ctx.details.setdefault("refused_not_409", []).append(label)
         answer = ctx.api.login_response(intruder, retry_limited=True)
-        if ok(answer.status) and ctx.api.tokens_from(answer).ok:
+        if ctx.api.logged_in(answer):
             wrong.append(f"after a sign-up of {label} naming the existing tenant, that caller logs in to it")
     ctx.details["statuses"] = statuses
-    ctx.expect(ok(ctx.api.login_response(founder, retry_limited=True).status),
+    ctx.expect(ctx.api.logged_in(ctx.api.login_response(founder, retry_limited=True)),
                "the tenant's first admin no longer logs in with their password after the second sign-ups")
     ctx.expect(not wrong, "; ".join(wrong))
