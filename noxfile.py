@@ -1,4 +1,4 @@
-"""Developer sessions: tests, lint, typecheck, selftest."""
+"""Developer sessions: tests, lint, typecheck, selftest, schemathesis_deep."""
 
 import nox
 
@@ -28,3 +28,15 @@ def typecheck(session: nox.Session) -> None:
 def selftest(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     session.run("authconform", "selftest", *session.posargs)
+
+
+# Examples per operation for the long Schemathesis run (the test run's own is a handful).
+DEEP_EXAMPLES = 100
+
+
+@nox.session
+def schemathesis_deep(session: nox.Session) -> None:
+    """Schemathesis against the reference (in-process, and served with Redis) with many more examples."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", "-p", "no:xdist", "-m", "schemathesis", "-s", "tests/reference/test_openapi_schemathesis.py",
+                *session.posargs, env={"SCHEMATHESIS_EXAMPLES": str(DEEP_EXAMPLES)})
