@@ -88,7 +88,10 @@ def list_documents() -> Any:
 
 
 @route(bp, Operation("post", "/documents", "Create a document", 201, ref("Document"), permission="write",
-                     body=obj(["title", "body"], title=TITLE.schema(), body=TEXT.schema())))
+                     body=obj(["title", "body"], title=TITLE.schema(), body=TEXT.schema()),
+                     links={name: (target, {"document_id": "$response.body#/id"}) for name, target in (
+                         ("ReadIt", "documents.get_document"), ("ChangeIt", "documents.update_document"),
+                         ("DeleteIt", "documents.delete_document"))}))
 def create_document() -> Any:
     principal = current()
     body = json_object()

@@ -61,14 +61,17 @@ def _parameters(operation: Operation) -> list[Schema]:
     return found
 
 
-def describe(operation: Operation, config: Config) -> Schema:
-    """The OpenAPI operation object of one declaration."""
+def describe(endpoint: str, operation: Operation, config: Config) -> Schema:
+    """The OpenAPI operation object of one declaration (its operationId: the Flask endpoint)."""
     success: Schema = {"description": "success"}
     if operation.returns is not None:
         success["content"] = {"application/json": {"schema": operation.returns}}
+    if operation.links:
+        success["links"] = {name: {"operationId": target, "parameters": dict(parameters)}
+                            for name, (target, parameters) in operation.links.items()}
     responses = {str(operation.success): success}
     responses.update({str(status): _error(when) for status, when in operation.error_answers(config).items()})
-    described: Schema = {"summary": operation.summary, "responses": responses}
+    described: Schema = {"operationId": endpoint, "summary": operation.summary, "responses": responses}
     parameters = _parameters(operation)
     if parameters:
         described["parameters"] = parameters
@@ -85,8 +88,8 @@ def describe(operation: Operation, config: Config) -> Schema:
 def document(app: Flask) -> Schema:
     config = services().config
     paths: dict[str, dict[str, Schema]] = {}
-    for operation in declared(app):
-        paths.setdefault(operation.path, {})[operation.method.lower()] = describe(operation, config)
+    for endpoint, operation in declared(app):
+        paths.setdefault(operation.path, {})[operation.method.lower()] = describe(endpoint, operation, config)
     return {
         "openapi": "3.1.0",
         "info": {"title": "authconform reference API", "version": "1",

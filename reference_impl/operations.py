@@ -56,6 +56,9 @@ class Operation:
     # Statuses a configuration adds (sign-up switched off...).
     configured_answers: Callable[[Config], Mapping[int, str]] | None = None
     uses_storage: bool = True  # reads the session store or the database, so it can answer 503
+    # OpenAPI links from the success answer: name -> (the target's endpoint, its parameters as
+    # runtime expressions), so a stateful client knows where the ids it gets back are used.
+    links: Mapping[str, tuple[str, Mapping[str, str]]] = field(default_factory=dict)
 
     def error_answers(self, config: Config) -> dict[int, str]:
         """Every status but the success one this route can answer under ``config``, with when."""
@@ -107,13 +110,13 @@ def route(bp: Blueprint, operation: Operation) -> Callable[[F], F]:
     return decorate
 
 
-def declared(app: Flask) -> list[Operation]:
-    """The declarations of the app's routes, in the order they were registered."""
+def declared(app: Flask) -> list[tuple[str, Operation]]:
+    """(endpoint, declaration) of the app's routes, in the order they were registered."""
     found = []
     for rule in app.url_map.iter_rules():
         operation = getattr(app.view_functions.get(rule.endpoint), ATTRIBUTE, None)
         if isinstance(operation, Operation):
-            found.append(operation)
+            found.append((rule.endpoint, operation))
     return found
 
 

@@ -316,7 +316,9 @@ def logout_all() -> Any:
 
 
 @route(bp, Operation("get", "/auth/sessions", "The caller's live sessions", 200,
-                     listing("sessions", ref("Session"))))
+                     listing("sessions", ref("Session")),
+                     links={"EndTheFirst": ("sessions.end_one_session",
+                                            {"session_id": "$response.body#/sessions/0/id"})}))
 def list_sessions() -> Any:
     svc = services()
     principal = current()

@@ -267,7 +267,9 @@ def list_users() -> Any:
     "post", "/users", "Create a user in the caller's tenant", 201, ref("UserEnvelope"), permission="manage_users",
     body=obj(["username", "password"], username=USERNAME_SCHEMA, password=PASSWORD_SCHEMA, role=ROLE),
     answers={403: "the new user's role is above the caller's", 409: "the username is taken in this tenant "
-             "(username_taken)", 422: "the role is not one of the roles (unknown_role)"}))
+             "(username_taken)", 422: "the role is not one of the roles (unknown_role)"},
+    links={"ChangeTheRole": ("users.change_role", {"user_id": "$response.body#/user/id"}),
+           "DeleteTheUser": ("users.delete_user", {"user_id": "$response.body#/user/id"})}))
 def add_user() -> Any:
     actor = current()
     body = json_object()

@@ -202,6 +202,19 @@ def test_every_route_of_the_app_has_a_declaration(ref: Harness) -> None:
     assert rules == described
 
 
+def test_every_link_names_an_operation_and_its_path_parameters(ref: Harness) -> None:
+    document = openapi_document(ref)
+    operations = {item["operationId"]: (path, item) for path, methods in document["paths"].items()
+                  for item in methods.values()}
+    links = [link for _, item in operations.values() for answer in item["responses"].values()
+             for link in answer.get("links", {}).values()]
+    assert links
+    for link in links:
+        path, target = operations[link["operationId"]]
+        parameters = {parameter["name"] for parameter in target.get("parameters", []) if parameter["in"] == "path"}
+        assert set(link["parameters"]) == parameters, (link, path)
+
+
 def test_an_answer_its_declaration_omits_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     app = create_app(Config.for_tests())
     probe = Blueprint("probe", __name__)
