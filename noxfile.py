@@ -1,4 +1,4 @@
-"""Developer sessions: tests, lint, typecheck, selftest."""
+"""Developer sessions: tests, lint, typecheck, selftest, schemathesis_deep."""
 
 import nox
 
@@ -42,3 +42,15 @@ def thorough_properties(session: nox.Session) -> None:
     """The property and model checks in their deeper hypothesis profile, on the clean reference."""
     session.install("-e", ".[dev]")
     session.run("authconform", "run", "--area", "properties", env={"AUTHCONF_HYPOTHESIS_PROFILE": "thorough"})
+
+
+# Examples per operation for the long Schemathesis run (the test run's own is a handful).
+DEEP_EXAMPLES = 100
+
+
+@nox.session
+def schemathesis_deep(session: nox.Session) -> None:
+    """Schemathesis against the reference (in-process, and served with Redis) with many more examples."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", "-p", "no:xdist", "-m", "schemathesis", "-s", "tests/reference/test_openapi_schemathesis.py",
+                *session.posargs, env={"SCHEMATHESIS_EXAMPLES": str(DEEP_EXAMPLES)})

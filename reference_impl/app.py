@@ -16,11 +16,24 @@ from flask import Blueprint, Flask
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine, select
 
-from reference_impl import audit, cli, db, documents, errors, openapi, rate_limiting, session_management, users
+from reference_impl import (
+    audit,
+    cli,
+    db,
+    documents,
+    errors,
+    openapi,
+    operations,
+    rate_limiting,
+    session_management,
+    users,
+)
+from reference_impl.bodies import MAX_BODY_BYTES
 from reference_impl.config import Config
 from reference_impl.errors import RETRY_AFTER_UNAVAILABLE, database_reason, error_response
 from reference_impl.keys import load_keys
 from reference_impl.memory_store import MemoryStore
+from reference_impl.operations import Access, Operation, route
 from reference_impl.passwords import Passwords
 from reference_impl.services import EXTENSION, ProcessLocal, Services, services
 from reference_impl.store import Store, StoreUnavailable
@@ -28,13 +41,13 @@ from reference_impl.tenancy import Tenant
 from reference_impl.token_validation import TokenVerifier
 from reference_impl.tokens import TokenIssuer
 
-MAX_BODY_BYTES = 1024 * 1024
 log = logging.getLogger("reference_impl")
 meta = Blueprint("meta", __name__)
 UNAVAILABLE = {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
 
 
-@meta.get("/.well-known/jwks.json")
+@route(meta, Operation("get", "/.well-known/jwks.json", "The public signing keys", 200,
+                       openapi.listing("keys", {"type": "object"}), access=Access.PUBLIC, uses_storage=False))
 def jwks() -> Any:
     svc = services()
     if svc.config.has_fault("jwks-publishes-secret") or svc.config.has_fault("jwks-leaks-private"):
@@ -42,7 +55,8 @@ def jwks() -> Any:
     return svc.keys.jwks()
 
 
-@meta.get("/healthz")
+@route(meta, Operation("get", "/healthz", "Liveness, including the store and the database", 200,
+                       openapi.obj(["status"], status=openapi.STRING), access=Access.PUBLIC))
 def healthz() -> Any:
     svc = services()
     try:
@@ -106,6 +120,7 @@ def create_app(config: Config | None = None, *, store: Store | None = None, engi
     errors.init_app(app)
     db.init_app(app)
     rate_limiting.init_app(app)
+    operations.init_app(app)
     for blueprint in (meta, openapi.bp, session_management.bp, users.bp, documents.bp, audit.bp):
         app.register_blueprint(blueprint)
     if config.has_fault("test-token-route"):

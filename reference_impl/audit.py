@@ -11,11 +11,16 @@ from flask import Blueprint, request
 from sqlalchemy import Float, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from reference_impl.bodies import decimal
 from reference_impl.db import Base, db
-from reference_impl.role_access import current, require
+from reference_impl.errors import BadRequest
+from reference_impl.openapi import listing, ref
+from reference_impl.operations import Operation, route
+from reference_impl.role_access import current
 
 bp = Blueprint("audit", __name__)
 MAX_EVENTS = 500
+LIMIT_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_EVENTS}
 
 
 class AuditEvent(Base):
@@ -34,6 +39,16 @@ class AuditEvent(Base):
                 "subject": self.subject, "detail": json.loads(self.detail or "{}")}
 
 
+def _limit(text: str | None) -> int:
+    """How many events to answer: ``limit`` (1 to MAX_EVENTS), or MAX_EVENTS when it is absent."""
+    if text is None:
+        return MAX_EVENTS
+    count = decimal(text, len(str(MAX_EVENTS)))
+    if count is None or not 1 <= count <= MAX_EVENTS:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_EVENTS}")
+    return count
+
+
 def record(tenant: str, action: str, *, actor_id: int | None = None, subject: str = "",
            **detail: Any) -> None:
     """Add an event to the request's database session (the caller commits with its own change)."""
@@ -49,12 +64,12 @@ def record_now(tenant: str, action: str, **kwargs: Any) -> None:
     db().commit()
 
 
-@bp.get("/audit")
-@require(permission="audit")
+@route(bp, Operation("get", "/audit", "Security events of the caller's tenant, newest first", 200,
+                     listing("events", ref("Event")), permission="audit", query_parameters={"limit": LIMIT_SCHEMA},
+                     answers={400: f"limit is not a whole number from 1 to {MAX_EVENTS}"}))
 def list_events() -> Any:
     principal = current()
-    limit = request.args.get("limit", "")
-    count = int(limit) if limit.isdigit() and 0 < int(limit) <= MAX_EVENTS else MAX_EVENTS
+    count = _limit(request.args.get("limit"))
     rows = db().scalars(select(AuditEvent).where(AuditEvent.tenant == principal.tenant)
                         .order_by(AuditEvent.id.desc()).limit(count))
     return {"events": [row.as_json() for row in rows]}

@@ -12,17 +12,24 @@ from flask import Blueprint
 from sqlalchemy import Float, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reference_impl.bodies import json_object
+from reference_impl.bodies import TextField, json_object
 from reference_impl.db import Base, db
-from reference_impl.errors import BadRequest, Forbidden, NotFound
-from reference_impl.role_access import ROLES, Principal, current, level, require
+from reference_impl.errors import Forbidden, NotFound
+from reference_impl.openapi import listing, obj, ref
+from reference_impl.operations import Operation, route
+from reference_impl.role_access import ROLES, Principal, current, level
 from reference_impl.services import services
 from reference_impl.tenancy import list_tenant
 
 bp = Blueprint("documents", __name__)
 MAX_TITLE = 200
 MAX_BODY = 100_000
+TITLE = TextField("title", MAX_TITLE, min_length=1, not_blank=True)
+TEXT = TextField("body", MAX_BODY)
 NOT_FOUND_MESSAGE = "document not found"
+DOCUMENT_ID_SCHEMA = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
+NOT_REACHABLE = "no document with this id that the caller may reach (another tenant's, or another user's for " \
+                "a non-admin, answer the same)"
 
 
 class Document(Base):
@@ -43,16 +50,6 @@ class Document(Base):
 
 def _sees_all(principal: Principal) -> bool:
     return level(principal.role) >= ROLES["admin"]
-
-
-def _field(body: dict[str, Any], name: str, maximum: int, *, required: bool) -> str | None:
-    if name not in body and not required:
-        return None
-    value = body.get(name)
-    if not isinstance(value, str) or len(value) > maximum or (name == "title" and not value.strip()):
-        raise BadRequest(f"{name} must be a string of at most {maximum} characters"
-                         + (", not blank" if name == "title" else ""))
-    return value
 
 
 def _reachable(document_id: str) -> Document:
@@ -78,8 +75,8 @@ def _reachable(document_id: str) -> Document:
     return document
 
 
-@bp.get("/documents")
-@require(permission="read")
+@route(bp, Operation("get", "/documents", "Documents: an admin sees the tenant's, others their own", 200,
+                     listing("documents", ref("Document")), permission="read"))
 def list_documents() -> Any:
     principal = current()
     query = select(Document).order_by(Document.created_at, Document.id)
@@ -90,33 +87,37 @@ def list_documents() -> Any:
     return {"documents": [row.as_json() for row in db().scalars(query)]}
 
 
-@bp.post("/documents")
-@require(permission="write")
+@route(bp, Operation("post", "/documents", "Create a document", 201, ref("Document"), permission="write",
+                     body=obj(["title", "body"], title=TITLE.schema(), body=TEXT.schema()),
+                     links={name: (target, {"document_id": "$response.body#/id"}) for name, target in (
+                         ("ReadIt", "documents.get_document"), ("ChangeIt", "documents.update_document"),
+                         ("DeleteIt", "documents.delete_document"))}))
 def create_document() -> Any:
     principal = current()
     body = json_object()
     now = time.time()
     document = Document(id=uuid.uuid4().hex, tenant=principal.tenant, owner_id=principal.user_id,
-                        title=_field(body, "title", MAX_TITLE, required=True),
-                        body=_field(body, "body", MAX_BODY, required=True), created_at=now, updated_at=now)
+                        title=TITLE.read(body, required=True), body=TEXT.read(body, required=True),
+                        created_at=now, updated_at=now)
     db().add(document)
     db().commit()
     return document.as_json(), 201
 
 
-@bp.get("/documents/<document_id>")
-@require(permission="read")
+@route(bp, Operation("get", "/documents/{document_id}", "Read a document", 200, ref("Document"), permission="read",
+                     path_parameters={"document_id": DOCUMENT_ID_SCHEMA}, answers={404: NOT_REACHABLE}))
 def get_document(document_id: str) -> Any:
     return _reachable(document_id).as_json()
 
 
-@bp.put("/documents/<document_id>")
-@require(permission="write")
+@route(bp, Operation("put", "/documents/{document_id}", "Change a document", 200, ref("Document"),
+                     permission="write", body=obj([], title=TITLE.schema(), body=TEXT.schema()),
+                     path_parameters={"document_id": DOCUMENT_ID_SCHEMA}, answers={404: NOT_REACHABLE}))
 def update_document(document_id: str) -> Any:
     document = _reachable(document_id)
     body = json_object()
-    title = _field(body, "title", MAX_TITLE, required=False)
-    text = _field(body, "body", MAX_BODY, required=False)
+    title = TITLE.read(body, required=False)
+    text = TEXT.read(body, required=False)
     if title is not None:
         document.title = title
     if text is not None:
@@ -126,8 +127,8 @@ def update_document(document_id: str) -> Any:
     return document.as_json()
 
 
-@bp.delete("/documents/<document_id>")
-@require(permission="delete")
+@route(bp, Operation("delete", "/documents/{document_id}", "Delete a document", 204, permission="delete",
+                     path_parameters={"document_id": DOCUMENT_ID_SCHEMA}, answers={404: NOT_REACHABLE}))
 def delete_document(document_id: str) -> Any:
     document = _reachable(document_id)
     db().delete(document)

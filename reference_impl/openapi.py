@@ -1,132 +1,102 @@
-"""GET /openapi.json: an OpenAPI 3.1 description of every route of the reference."""
+"""GET /openapi.json: an OpenAPI 3.1 description of the reference, written from the declarations of
+its own routes (reference_impl/operations.py), so it says what the code does: every status a route
+can answer, the request schemas with the rules the views enforce, and who may call what."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, Flask, current_app
 
+from reference_impl.config import Config
+from reference_impl.operations import Access, Operation, declared, route
+from reference_impl.role_access import ROLE_ORDER
 from reference_impl.services import services
 
 bp = Blueprint("openapi", __name__)
+Schema = dict[str, Any]
 
 
-def _obj(required: list[str], **props: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "required": required, "properties": props, "additionalProperties": True}
+def obj(required: list[str], **properties: Schema) -> Schema:
+    return {"type": "object", "required": required, "properties": properties, "additionalProperties": True}
 
 
-_STR = {"type": "string"}
-_INT = {"type": "integer"}
-_USERNAME = {"type": "string", "pattern": "^[A-Za-z0-9_.@-]{1,64}$"}
-_TENANT = {"type": "string", "pattern": "^[a-z0-9-]{1,64}$"}
-_PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128, "writeOnly": True}
-_ROLE = {"type": "string", "enum": ["viewer", "editor", "admin", "superadmin"]}
-
-SCHEMAS: dict[str, Any] = {
-    "Error": _obj(["error", "message"], error=_STR, message=_STR),
-    "User": _obj(["id", "username", "tenant", "role"], id=_INT, username=_STR, tenant=_STR, role=_ROLE),
-    "UserEnvelope": _obj(["user"], user={"$ref": "#/components/schemas/User"}),
-    "Tokens": _obj(["token_type", "expires_in", "session_id"], access_token=_STR, refresh_token=_STR,
-                   token_type={"type": "string", "const": "Bearer"}, expires_in=_INT, session_id=_STR),
-    "Session": _obj(["id", "created_at", "last_seen_at", "current"], id=_STR, created_at={"type": "number"},
-                    last_seen_at={"type": "number"}, current={"type": "boolean"}),
-    "Document": _obj(["id", "title", "body", "owner_id", "tenant"], id=_STR, title=_STR, body=_STR,
-                     owner_id=_INT, tenant=_STR),
-}
-
-
-def _ref(name: str) -> dict[str, Any]:
+def ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _list(key: str, item: dict[str, Any]) -> dict[str, Any]:
-    return _obj([key], **{key: {"type": "array", "items": item}})
+def listing(key: str, item: Schema) -> Schema:
+    return obj([key], **{key: {"type": "array", "items": item}})
 
 
-# (method, path, summary, permission or None for public / "" for any authenticated user,
-#  request body schema, success status, success body schema)
-ROUTES: list[tuple[str, str, str, str | None, dict[str, Any] | None, int, dict[str, Any] | None]] = [
-    ("post", "/auth/register", "Sign up: a new tenant with the caller as its admin", None,
-     _obj(["username", "password", "tenant"], username=_USERNAME, password=_PASSWORD, tenant=_TENANT),
-     201, _ref("UserEnvelope")),
-    ("post", "/auth/login", "Log in; opens a session", None,
-     _obj(["username", "password", "tenant"], username=_STR, password=_STR, tenant=_STR), 200, _ref("Tokens")),
-    ("post", "/auth/refresh", "Rotate the refresh token; reuse of an old one ends the session", None,
-     _obj([], refresh_token=_STR), 200, _ref("Tokens")),
-    ("post", "/auth/logout", "End the current session and revoke the access token", "", None, 204, None),
-    ("post", "/auth/logout-all", "End every session of the user", "", None, 204, None),
-    ("get", "/auth/sessions", "The caller's live sessions", "", None, 200, _list("sessions", _ref("Session"))),
-    ("delete", "/auth/sessions/{session_id}", "End one of the caller's sessions", "", None, 204, None),
-    ("get", "/users/me", "The caller", "", None, 200, _ref("User")),
-    ("patch", "/users/me", "Change the password (needs the current one); ends the other sessions", "",
-     _obj(["current_password", "new_password"], current_password=_STR, new_password=_PASSWORD), 204, None),
-    ("delete", "/users/me", "Delete the caller's account", "", None, 204, None),
-    ("get", "/users", "The users of the caller's tenant", "manage_users", None, 200, _list("users", _ref("User"))),
-    ("post", "/users", "Create a user in the caller's tenant", "manage_users",
-     _obj(["username", "password"], username=_USERNAME, password=_PASSWORD, role=_ROLE), 201,
-     _ref("UserEnvelope")),
-    ("patch", "/users/{user_id}/role", "Change a user's role (one level up at most, never above one's own)",
-     "manage_users", _obj(["role"], role=_ROLE), 200, _ref("UserEnvelope")),
-    ("delete", "/users/{user_id}", "Delete a user of the caller's tenant", "manage_users", None, 204, None),
-    ("get", "/documents", "Documents: an admin sees the tenant's, others their own", "read", None, 200,
-     _list("documents", _ref("Document"))),
-    ("post", "/documents", "Create a document", "write", _obj(["title", "body"], title=_STR, body=_STR), 201,
-     _ref("Document")),
-    ("get", "/documents/{document_id}", "Read a document", "read", None, 200, _ref("Document")),
-    ("put", "/documents/{document_id}", "Change a document", "write", _obj([], title=_STR, body=_STR), 200,
-     _ref("Document")),
-    ("delete", "/documents/{document_id}", "Delete a document", "delete", None, 204, None),
-    ("get", "/audit", "Security events of the caller's tenant", "audit", None, 200,
-     _list("events", {"type": "object"})),
-    ("get", "/.well-known/jwks.json", "The public signing keys", None, None, 200,
-     _list("keys", {"type": "object"})),
-    ("get", "/healthz", "Liveness, including the store", None, None, 200, _obj(["status"], status=_STR)),
-    ("get", "/openapi.json", "This document", None, None, 200, {"type": "object"}),
-]
+STRING: Schema = {"type": "string"}
+INTEGER: Schema = {"type": "integer"}
+ROLE: Schema = {"type": "string", "enum": ROLE_ORDER}
+
+# The shapes of the answers (the requests' shapes live with their routes).
+COMPONENTS: dict[str, Schema] = {
+    "Error": obj(["error", "message"], error=STRING, message=STRING),
+    "User": obj(["id", "username", "tenant", "role"], id=INTEGER, username=STRING, tenant=STRING, role=ROLE),
+    "UserEnvelope": obj(["user"], user=ref("User")),
+    "Tokens": obj(["token_type", "expires_in", "session_id"], access_token=STRING, refresh_token=STRING,
+                  token_type={"type": "string", "const": "Bearer"}, expires_in=INTEGER, session_id=STRING),
+    "Session": obj(["id", "created_at", "last_seen_at", "current"], id=STRING, created_at={"type": "number"},
+                   last_seen_at={"type": "number"}, current={"type": "boolean"}),
+    "Document": obj(["id", "title", "body", "owner_id", "tenant"], id=STRING, title=STRING, body=STRING,
+                    owner_id=INTEGER, tenant=STRING),
+    "Event": obj(["id", "at", "action", "actor_id", "subject", "detail"], id=INTEGER, at={"type": "number"},
+                 action=STRING, actor_id={"type": ["integer", "null"]}, subject=STRING, detail={"type": "object"}),
+}
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+def _error(description: str) -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": ref("Error")}}}
 
 
-def document() -> dict[str, Any]:
-    paths: dict[str, dict[str, Any]] = {}
-    for method, path, summary, permission, request_schema, status, response_schema in ROUTES:
-        operation: dict[str, Any] = {"summary": summary, "responses": {}}
-        success: dict[str, Any] = {"description": "success"}
-        if response_schema is not None:
-            success["content"] = {"application/json": {"schema": response_schema}}
-        operation["responses"][str(status)] = success
-        parameters = [{"name": part[1:-1], "in": "path", "required": True, "schema": _STR}
-                      for part in path.split("/") if part.startswith("{")]
-        if parameters:
-            operation["parameters"] = parameters
-        if request_schema is not None:
-            operation["requestBody"] = {"required": method != "post" or path != "/auth/refresh",
-                                        "content": {"application/json": {"schema": request_schema}}}
-            operation["responses"]["400"] = _error("malformed input")
-        if permission is None:
-            operation["security"] = []
-        else:
-            operation["responses"]["401"] = _error("missing or invalid token")
-            operation["responses"]["429"] = _error("per-user rate limit")
-            operation["responses"]["503"] = _error("the session store is unavailable")
-            if permission:
-                operation["x-permission"] = permission
-                operation["responses"]["403"] = _error(f"the role lacks the {permission} permission")
-        if "{" in path:
-            operation["responses"]["404"] = _error("not found (also anything not reachable by the caller)")
-        paths.setdefault(path, {})[method] = operation
-    paths["/auth/login"]["post"]["responses"]["401"] = _error("invalid username, password or tenant")
-    paths["/auth/login"]["post"]["responses"]["429"] = _error("too many login attempts")
+def _parameters(operation: Operation) -> list[Schema]:
+    found = [{"name": name, "in": "path", "required": True, "schema": schema}
+             for name, schema in operation.path_parameters.items()]
+    found += [{"name": name, "in": "query", "required": False, "schema": schema}
+              for name, schema in operation.query_parameters.items()]
+    return found
+
+
+def describe(endpoint: str, operation: Operation, config: Config) -> Schema:
+    """The OpenAPI operation object of one declaration (its operationId: the Flask endpoint)."""
+    success: Schema = {"description": "success"}
+    if operation.returns is not None:
+        success["content"] = {"application/json": {"schema": operation.returns}}
+    if operation.links:
+        success["links"] = {name: {"operationId": target, "parameters": dict(parameters)}
+                            for name, (target, parameters) in operation.links.items()}
+    responses = {str(operation.success): success}
+    responses.update({str(status): _error(when) for status, when in operation.error_answers(config).items()})
+    described: Schema = {"operationId": endpoint, "summary": operation.summary, "responses": responses}
+    parameters = _parameters(operation)
+    if parameters:
+        described["parameters"] = parameters
+    if operation.body is not None:
+        described["requestBody"] = {"required": operation.body_required,
+                                    "content": {"application/json": {"schema": operation.body}}}
+    if operation.access is Access.PUBLIC:
+        described["security"] = []
+    elif operation.permission:
+        described["x-permission"] = operation.permission
+    return described
+
+
+def document(app: Flask) -> Schema:
     config = services().config
+    paths: dict[str, dict[str, Schema]] = {}
+    for endpoint, operation in declared(app):
+        paths.setdefault(operation.path, {})[operation.method.lower()] = describe(endpoint, operation, config)
     return {
         "openapi": "3.1.0",
         "info": {"title": "authconform reference API", "version": "1",
                  "description": "The bundled reference implementation of the authconform auth contract."},
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": COMPONENTS,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": f"JWT ({config.jwt_algorithm})"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "access_token"},
@@ -136,6 +106,7 @@ def document() -> dict[str, Any]:
     }
 
 
-@bp.get("/openapi.json")
+@route(bp, Operation("get", "/openapi.json", "This document", 200, {"type": "object"}, access=Access.PUBLIC,
+                     uses_storage=False))
 def openapi() -> Any:
-    return document()
+    return document(current_app)

@@ -13,16 +13,22 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from reference_impl import audit, rate_limiting
-from reference_impl.bodies import json_object, string_field
+from reference_impl.bodies import decimal, json_object, string_field
+from reference_impl.config import Config
 from reference_impl.db import db
 from reference_impl.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
-from reference_impl.role_access import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE, ROLES, current, require
+from reference_impl.openapi import STRING, listing, obj, ref
+from reference_impl.operations import Access, Operation, route
+from reference_impl.role_access import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE, ROLES, current
 from reference_impl.services import services
 from reference_impl.store import OnReuse, StoreUnavailable
-from reference_impl.tenancy import Tenant, ensure_tenant, valid_tenant
+from reference_impl.tenancy import TENANT_SCHEMA, Tenant, ensure_tenant, valid_tenant
 from reference_impl.token_validation import InvalidToken
 from reference_impl.tokens import TokenPair, new_jti
 from reference_impl.users import (
+    MAX_ID_DIGITS,
+    PASSWORD_SCHEMA,
+    USERNAME_SCHEMA,
     User,
     check_new_password,
     create_user,
@@ -91,7 +97,16 @@ def no_content() -> Response:
 # ---------------------------------------------------------------------------- sign-up and login
 
 
-@bp.post("/auth/register")
+def _signup_switch(config: Config) -> dict[int, str]:
+    return {} if config.allow_signup else {403: "sign-up is switched off on this server"}
+
+
+@route(bp, Operation(
+    "post", "/auth/register", "Sign up: a new tenant with the caller as its admin", 201, ref("UserEnvelope"),
+    access=Access.PUBLIC,
+    body=obj(["username", "password", "tenant"], username=USERNAME_SCHEMA, password=PASSWORD_SCHEMA,
+             tenant=TENANT_SCHEMA),
+    answers={409: "the tenant already exists (tenant_exists)"}, configured_answers=_signup_switch))
 def register() -> Any:
     if not services().config.allow_signup:
         raise Forbidden("sign-up is switched off on this server", error="signup_disabled")
@@ -158,7 +173,10 @@ def _open_session(user: User, session_id: str, refresh_jti: str, now: float) -> 
                              idle_timeout=_idle(), absolute_timeout=absolute, refresh_jti=refresh_jti)
 
 
-@bp.post("/auth/login")
+@route(bp, Operation(
+    "post", "/auth/login", "Log in; opens a session", 200, ref("Tokens"), access=Access.PUBLIC,
+    body=obj(["username", "password", "tenant"], username=STRING, password=STRING, tenant=STRING),
+    answers={401: "invalid username, password or tenant", 429: "too many login attempts (see Retry-After)"}))
 def login() -> Any:
     svc = services()
     config = svc.config
@@ -214,7 +232,11 @@ def _presented_refresh_token() -> str | None:
     return None
 
 
-@bp.post("/auth/refresh")
+@route(bp, Operation(
+    "post", REFRESH_PATH, "Rotate the refresh token; reuse of an old one ends the session", 200, ref("Tokens"),
+    access=Access.PUBLIC, body=obj([], refresh_token=STRING), body_required=False,
+    answers={401: "no refresh token (in the body, or the refresh cookie in cookie mode), or one that is invalid, "
+                  "reused, or whose session or account has ended"}))
 def refresh() -> Any:
     svc = services()
     config = svc.config
@@ -259,8 +281,7 @@ def refresh() -> Any:
 # ---------------------------------------------------------------------------- logout and sessions
 
 
-@bp.post("/auth/logout")
-@require()
+@route(bp, Operation("post", "/auth/logout", "End the current session and revoke the access token", 204))
 def logout() -> Any:
     svc = services()
     config = svc.config
@@ -279,8 +300,7 @@ def logout() -> Any:
     return no_content()
 
 
-@bp.post("/auth/logout-all")
-@require()
+@route(bp, Operation("post", "/auth/logout-all", "End every session of the user", 204))
 def logout_all() -> Any:
     svc = services()
     config = svc.config
@@ -295,8 +315,10 @@ def logout_all() -> Any:
     return no_content()
 
 
-@bp.get("/auth/sessions")
-@require()
+@route(bp, Operation("get", "/auth/sessions", "The caller's live sessions", 200,
+                     listing("sessions", ref("Session")),
+                     links={"EndTheFirst": ("sessions.end_one_session",
+                                            {"session_id": "$response.body#/sessions/0/id"})}))
 def list_sessions() -> Any:
     svc = services()
     principal = current()
@@ -309,8 +331,10 @@ def list_sessions() -> Any:
                           "current": info.session_id == principal.session_id} for info in sessions]}
 
 
-@bp.delete("/auth/sessions/<session_id>")
-@require()
+@route(bp, Operation(
+    "delete", "/auth/sessions/{session_id}", "End one of the caller's sessions", 204,
+    path_parameters={"session_id": {"type": "string", "minLength": 1, "maxLength": MAX_SESSION_ID}},
+    answers={404: "the caller has no live session with this id"}))
 def end_one_session(session_id: str) -> Any:
     svc = services()
     principal = current()
@@ -330,8 +354,8 @@ def end_one_session(session_id: str) -> Any:
 def debug_token() -> Any:
     """Fault test-token-route only: mints tokens for any user id, no credentials (the tenant middleware)."""
     svc = services()
-    raw = request.args.get("user_id", "")
-    user = db().get(User, int(raw)) if raw.isdigit() and len(raw) <= 18 else None
+    user_id = decimal(request.args.get("user_id", ""), MAX_ID_DIGITS)
+    user = db().get(User, user_id) if user_id is not None else None
     if user is None:
         raise NotFound("user not found")
     now = time.time()

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from reference_impl.role_access import Principal
 
 TENANT_PATTERN = re.compile(r"[a-z0-9-]{1,64}")
+TENANT_SCHEMA = {"type": "string", "pattern": f"^{TENANT_PATTERN.pattern}$"}
 
 
 class Tenant(Base):
@@ -55,12 +56,14 @@ def apply_tenant_header(principal: Principal) -> Principal:
 
 def record_from_identity_headers() -> UserRecord | None:
     """Fault identity-from-headers: X-User-ID / X-Tenant-ID authenticate without a token."""
-    from reference_impl.users import load_user_record
+    from reference_impl.bodies import decimal
+    from reference_impl.users import MAX_ID_DIGITS, load_user_record
 
-    user_id, tenant = request.headers.get("X-User-ID", ""), request.headers.get("X-Tenant-ID", "")
-    if not user_id.isdigit() or len(user_id) > 18:
+    user_id = decimal(request.headers.get("X-User-ID", ""), MAX_ID_DIGITS)
+    tenant = request.headers.get("X-Tenant-ID", "")
+    if user_id is None:
         return None
-    record = load_user_record(int(user_id))
+    record = load_user_record(user_id)
     if record is None or (tenant and record.tenant != tenant):
         return None
     return record

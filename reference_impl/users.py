@@ -10,20 +10,28 @@ from flask import Blueprint, Flask
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.exc import StaleDataError
 
 from reference_impl import audit
-from reference_impl.bodies import json_object, string_field
+from reference_impl.bodies import decimal, json_object, string_field
 from reference_impl.db import Base, db
-from reference_impl.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
-from reference_impl.passwords import length_problem
-from reference_impl.role_access import ROLES, Principal, current, ensure_permission, level, require
+from reference_impl.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from reference_impl.openapi import ROLE, STRING, listing, obj, ref
+from reference_impl.operations import Operation, route
+from reference_impl.passwords import MAX_LENGTH, MIN_LENGTH, length_problem
+from reference_impl.role_access import ROLES, Principal, current, ensure_permission, level
 from reference_impl.services import services
 from reference_impl.store import UserRecord
 from reference_impl.tenancy import ensure_tenant, list_tenant, valid_tenant
 
 bp = Blueprint("users", __name__)
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+USERNAME_SCHEMA = {"type": "string", "pattern": f"^{USERNAME_PATTERN.pattern}$"}
+PASSWORD_SCHEMA = {"type": "string", "minLength": MIN_LENGTH, "maxLength": MAX_LENGTH, "writeOnly": True}
 MAX_ROLE_NAME = 32
+MAX_ID_DIGITS = 18  # user ids in paths and tokens: at most 18 decimal digits, so they fit a signed 64-bit int
+USER_ID_SCHEMA = {"type": "integer", "minimum": 0, "maximum": 10**MAX_ID_DIGITS - 1}
+ACCOUNT_GONE = "the access token's user does not exist or is disabled"
 
 
 class User(Base):
@@ -99,20 +107,29 @@ def end_everything(user_id: int, *, keep: str | None = None) -> None:
 
 
 def remove_user(user: User, actor: Principal) -> None:
-    """Delete the user, their documents and every session; their tokens stop working at once."""
+    """Delete the user, their documents and every session; their tokens stop working at once.
+
+    The sessions end before the row goes, so a request of the user's that arrives meanwhile is
+    refused as it would be after the deletion (401), never answered "user not found". One that was
+    already past authentication finds no row, or loses its update, and answers 401 too (see
+    ``own_row`` and ``commit_own_change``). The sessions end once more after the commit, for a
+    login that read the row just before it went.
+    """
     from reference_impl.documents import Document
 
     svc = services()
     session = db()
     user_id, tenant, username = user.id, user.tenant, user.username
+    ends_sessions = not svc.config.has_fault("deleted-user-token-valid")  # the bug: nothing tells the token checks
+    if ends_sessions:
+        end_everything(user_id)
     session.execute(delete(Document).where(Document.owner_id == user_id))
     session.delete(user)
     audit.record(tenant, "user.deleted", actor_id=actor.user_id, subject=username)
     session.commit()
-    if svc.config.has_fault("deleted-user-token-valid"):
-        return  # the bug: the row is gone, but nothing tells the token checks
-    end_everything(user_id)
-    svc.store.drop_user(user_id)
+    if ends_sessions:
+        end_everything(user_id)
+        svc.store.drop_user(user_id)
 
 
 def provision_user(app: Flask, *, username: str, password: str, tenant: str, role: str) -> int:
@@ -136,8 +153,7 @@ def provision_user(app: Flask, *, username: str, password: str, tenant: str, rol
 # ---------------------------------------------------------------------------- /users/me
 
 
-@bp.get("/users/me")
-@require()
+@route(bp, Operation("get", "/users/me", "The caller", 200, ref("User")))
 def me() -> Any:
     principal = current()
     if services().config.has_fault("hash-in-response"):
@@ -148,20 +164,33 @@ def me() -> Any:
             "role": principal.role}
 
 
-def _own_row(principal: Principal) -> User:
+def own_row(principal: Principal) -> User:
+    """The caller's row. Missing only when the account was deleted while this request was being
+    answered: the same 401 as a request that comes after the deletion."""
     user = db().get(User, principal.user_id)
     if user is None:
-        raise NotFound("user not found")
+        raise Unauthorized(ACCOUNT_GONE, token_sent=True)
     return user
 
 
-@bp.patch("/users/me")
-@require()
+def commit_own_change() -> None:
+    """Commit a change to the caller's row; 401 when the row was deleted since it was read."""
+    try:
+        db().commit()
+    except StaleDataError:
+        db().rollback()
+        raise Unauthorized(ACCOUNT_GONE, token_sent=True) from None
+
+
+@route(bp, Operation(
+    "patch", "/users/me", "Change the password (needs the current one); ends the other sessions", 204,
+    body=obj(["current_password", "new_password"], current_password=STRING, new_password=PASSWORD_SCHEMA),
+    answers={403: "the current password is wrong (invalid_credentials)"}))
 def update_me() -> Any:
     svc = services()
     principal = current()
     body = json_object()
-    user = _own_row(principal)
+    user = own_row(principal)
     changed = False
     if svc.config.has_fault("role-mass-assignment") and isinstance(body.get("role"), str):
         user.role = body["role"]  # the bug: every field of the body copied onto the user
@@ -179,22 +208,21 @@ def update_me() -> Any:
             raise Forbidden("the current password is wrong", error="invalid_credentials")
         user.password_hash = svc.passwords.hash(new_password)
         audit.record(principal.tenant, "password.changed", actor_id=principal.user_id, subject=principal.username)
-        db().commit()
+        commit_own_change()
         if not svc.config.has_fault("password-change-keeps-sessions"):
             end_everything(principal.user_id, keep=principal.session_id)
         changed = True
     if not changed:
         raise BadRequest("nothing to change: send current_password and new_password")
-    db().commit()
+    commit_own_change()
     svc.store.put_user(user.record())
     return "", 204
 
 
-@bp.delete("/users/me")
-@require()
+@route(bp, Operation("delete", "/users/me", "Delete the caller's account", 204))
 def delete_me() -> Any:
     principal = current()
-    remove_user(_own_row(principal), principal)
+    remove_user(own_row(principal), principal)
     return "", 204
 
 
@@ -203,9 +231,10 @@ def delete_me() -> Any:
 
 def _target(user_id: str, tenant: str | None) -> User:
     """The user with this id in ``tenant`` (None: any tenant); 404 otherwise, malformed ids included."""
-    if not user_id.isdigit() or len(user_id) > 18:
+    number = decimal(user_id, MAX_ID_DIGITS)
+    if number is None:
         raise NotFound("user not found")
-    user = db().get(User, int(user_id))
+    user = db().get(User, number)
     if user is None or (tenant is not None and user.tenant != tenant):
         raise NotFound("user not found")
     return user
@@ -226,16 +255,21 @@ def _check_grant(actor: Principal, role: str) -> None:
         raise Forbidden("nobody grants a role above their own")
 
 
-@bp.get("/users")
-@require(permission="manage_users")
+@route(bp, Operation("get", "/users", "The users of the caller's tenant", 200, listing("users", ref("User")),
+                     permission="manage_users"))
 def list_users() -> Any:
     tenant = list_tenant(current())
     rows = db().scalars(select(User).where(User.tenant == tenant).order_by(User.id))
     return {"users": [serialize(row) for row in rows]}
 
 
-@bp.post("/users")
-@require(permission="manage_users")
+@route(bp, Operation(
+    "post", "/users", "Create a user in the caller's tenant", 201, ref("UserEnvelope"), permission="manage_users",
+    body=obj(["username", "password"], username=USERNAME_SCHEMA, password=PASSWORD_SCHEMA, role=ROLE),
+    answers={403: "the new user's role is above the caller's", 409: "the username is taken in this tenant "
+             "(username_taken)", 422: "the role is not one of the roles (unknown_role)"},
+    links={"ChangeTheRole": ("users.change_role", {"user_id": "$response.body#/user/id"}),
+           "DeleteTheUser": ("users.delete_user", {"user_id": "$response.body#/user/id"})}))
 def add_user() -> Any:
     actor = current()
     body = json_object()
@@ -264,8 +298,13 @@ def _one_level_up(current_role: str, new_role: str) -> bool:
     return not any(low < value < high for value in ROLES.values())
 
 
-@bp.patch("/users/<user_id>/role")
-@require()
+@route(bp, Operation(
+    "patch", "/users/{user_id}/role", "Change a user's role (one level up at most, never above one's own)", 200,
+    ref("UserEnvelope"), permission="manage_users", permission_in_view=True, body=obj(["role"], role=ROLE),
+    path_parameters={"user_id": USER_ID_SCHEMA},
+    answers={403: "the caller's own role, a user above the caller, a role above the caller's, or a promotion of "
+                  "more than one level", 404: "no user with this id in the caller's tenant",
+             422: "the role is not one of the roles (unknown_role)"}))
 def change_role(user_id: str) -> Any:
     svc = services()
     config = svc.config
@@ -300,8 +339,10 @@ def _apply_role(target: User, role: str, actor: Principal) -> Any:
     return {"user": serialize(target)}
 
 
-@bp.delete("/users/<user_id>")
-@require(permission="manage_users")
+@route(bp, Operation(
+    "delete", "/users/{user_id}", "Delete a user of the caller's tenant", 204, permission="manage_users",
+    path_parameters={"user_id": USER_ID_SCHEMA},
+    answers={403: "the user's role is above the caller's", 404: "no user with this id in the caller's tenant"}))
 def delete_user(user_id: str) -> Any:
     actor = current()
     target = _target(user_id, actor.tenant)

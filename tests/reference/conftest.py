@@ -115,3 +115,7 @@ def make() -> Callable[..., Harness]:
 @pytest.fixture
 def ref(make: Callable[..., Harness]) -> Harness:
     return make()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "schemathesis: runs Schemathesis against the reference's OpenAPI document")
