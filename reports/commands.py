@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import exitcodes
+from conformance.errors import UsageError
 from conformance.hypothesis_profiles import DEFAULT_PROFILE as DEFAULT_HYPOTHESIS_PROFILE
 from conformance.hypothesis_profiles import PROFILE_ENV as HYPOTHESIS_PROFILE_ENV
 from conformance.hypothesis_profiles import SEED_ENV
@@ -38,6 +39,7 @@ class Prepared:
     baseline_path: str | None
     baseline: list[baseline_mod.Entry] | None
     meta: dict[str, Any]
+    covered: tuple[str, ...] = ()  # the checks the baseline recorded as passing
 
 
 def _recorded_overrides(items: list[str]) -> list[str]:
@@ -53,7 +55,7 @@ def _recorded_overrides(items: list[str]) -> list[str]:
 
 def prepare_run(args: argparse.Namespace) -> Prepared:
     path = getattr(args, "baseline", None)
-    entries = baseline_mod.load(path) if path else None
+    loaded = baseline_mod.load_baseline(path) if path else None
     in_process = not (args.target or args.profile)
     meta: dict[str, Any] = {
         "faults": sorted(args.fault) if in_process else [],
@@ -62,7 +64,7 @@ def prepare_run(args: argparse.Namespace) -> Prepared:
         "hypothesis_profile": os.environ.get(HYPOTHESIS_PROFILE_ENV, DEFAULT_HYPOTHESIS_PROFILE),
         "hypothesis_seed": os.environ.get(SEED_ENV) or None,
     }
-    return Prepared(path, entries, meta)
+    return Prepared(path, loaded.entries if loaded else None, meta, loaded.covered if loaded else ())
 
 
 def finish_run(result: RunResult, args: argparse.Namespace, prepared: Prepared) -> int:
@@ -74,17 +76,16 @@ def finish_run(result: RunResult, args: argparse.Namespace, prepared: Prepared) 
     code = result.exit_code(strict=args.strict)
     if prepared.baseline is not None:
         gate = baseline_mod.evaluate(report, prepared.baseline, path=str(prepared.baseline_path),
-                                     strict=args.strict)
+                                     strict=args.strict, covered=prepared.covered)
         baseline_mod.annotate(report, gate)
         for line in gate.lines():
             print(line)
         code = exitcodes.OK if gate.passed else exitcodes.CONFORMANCE_FAILURE
     if result.stopped is not None:  # the target went away: no baseline makes that a pass
         code = exitcodes.TARGET_UNREACHABLE
-        print(f"{result.stopped.headline()}; the checks left were not run (verdict error)", file=sys.stderr)
     directory = Path(args.report_dir)
     write_all(report, directory)
-    _print_summary(result.counts(), directory, result.finished - result.started)
+    _print_summary(report, directory)
     return code
 
 
@@ -94,7 +95,7 @@ def cmd_baseline_write(args: argparse.Namespace) -> int:
     report = json_report.load(args.report)
     out = Path(args.output)
     if out.exists() and not args.force:
-        raise ValueError(f"{out} exists; a baseline holds reasons people wrote: edit it, "
+        raise UsageError(f"{out} exists; a baseline holds reasons people wrote: edit it, "
                          "or pass --force to write over it")
     text = baseline_mod.from_report(report, days=args.days)
     out.write_text(text)
@@ -116,7 +117,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(f"old: {args.old} ({old['run']['target']}, {old['run']['started']})")
         print(f"new: {args.new} ({new['run']['target']}, {new['run']['started']})")
         print(diff.render())
-    return exitcodes.CONFORMANCE_FAILURE if diff.regressions else exitcodes.OK
+    return exitcodes.CONFORMANCE_FAILURE if diff.failed(strict=args.strict) else exitcodes.OK
 
 
 # ---------------------------------------------------------------------------- replay
@@ -144,7 +145,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     report = json_report.load(args.report)
     recorded = {c["id"]: c for c in report["checks"]}
     if args.check not in recorded:
-        raise KeyError(f"{args.report} has no result for {args.check}; it has: {', '.join(recorded) or 'none'}")
+        raise UsageError(f"{args.report} has no result for {args.check}; it has: {', '.join(recorded) or 'none'}")
     entry = recorded[args.check]
     check = registry.get(args.check)
     meta = report["run"]
@@ -168,7 +169,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     else:
         url = args.target or meta.get("base_url")
         if not url:
-            raise ValueError(f"{args.report} records no base URL; pass --target URL")
+            raise UsageError(f"{args.report} records no base URL; pass --target URL")
         overrides["target.base_url"] = url
         profile = load(None if args.target and json_report.is_in_process(report) else profile_file,
                        overrides=overrides)
@@ -217,9 +218,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from reports.html import compare_page
 
     if len(args.reports) < 2:
-        raise ValueError("compare needs at least two reports (authconform compare A.json B.json ...)")
+        raise UsageError("compare needs at least two reports (authconform compare A.json B.json ...)")
     taken: set[str] = set()
     loaded = [(_label(Path(p), taken), json_report.load(p)) for p in args.reports]
+    if getattr(args, "only_differences", False):
+        from reports.diff import only_differences
+
+        kept = only_differences([report for _name, report in loaded])
+        loaded = [(name, report) for (name, _old), report in zip(loaded, kept, strict=True)]
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(compare_page(loaded), encoding="utf-8")
@@ -227,5 +233,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         counts = ", ".join(f"{n} {v}" for v, n in report["summary"].items() if n)
         print(f"{name:24} {report['run']['target']}: {counts}")
     ids = {c["id"] for _n, r in loaded for c in r["checks"]}
-    print(f"{len(loaded)} targets x {len(ids)} checks: {out}")
+    shown = " that differ" if getattr(args, "only_differences", False) else ""
+    print(f"{len(loaded)} targets x {len(ids)} checks{shown}: {out}")
     return exitcodes.OK

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from conformance.errors import UsageError
 from conformance.registry import AREAS, Check
 from conformance.runner import RunResult
 
@@ -20,7 +21,7 @@ SCHEMA_VERSION = "authconform.report/1"
 SEED_DETAIL = "hypothesis_seed"  # a check's details may carry the seed its hypothesis run used
 
 
-class ReportError(ValueError):
+class ReportError(UsageError):
     """A file given as a report is missing, not JSON, or not an authconform report."""
 
 
@@ -116,6 +117,16 @@ def load(path: str | Path) -> dict[str, Any]:
 def is_in_process(report: dict[str, Any]) -> bool:
     """Whether the report's target was the bundled reference run in-process."""
     return str(report["run"]["target"]).startswith("reference (in-process)")
+
+
+NOT_RUN = "not run: "  # how conformance.breaker words a check it kept from running
+
+
+def not_run_checks(report: dict[str, Any]) -> list[str]:
+    """The ids of the checks a stopped run did not run (verdict error, the stop's reason)."""
+    if not report["run"].get("stopped"):
+        return []
+    return [c["id"] for c in report["checks"] if c["verdict"] == "error" and str(c["reason"]).startswith(NOT_RUN)]
 
 
 def checks_by_area(report: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:

@@ -1,13 +1,18 @@
 """A Markdown summary sized for a CI job summary or a pull-request comment.
 
 Kept short on purpose (GitHub caps a comment at 65,536 characters): counts, the gate, at most
-``MAX_ROWS`` failures with their rule and a shortened reason; report.html has the rest.
+``MAX_ROWS`` failures with their rule and a shortened reason, then how to fix each (and a stateful
+failure's sequence, numbered); report.html has the rest. A stopped run says so once, at the top,
+and lists the checks it did not run on one line instead of one row each.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+from conformance.breaker import Trip
+from reports.json_report import not_run_checks
 
 _ICON = {"pass": "✅", "fail": "❌", "error": "⚠️", "non-strict": "🟡", "not-applicable": "➖"}
 MAX_ROWS = 40
@@ -29,17 +34,26 @@ def render(report: dict[str, Any]) -> str:
         " · ".join(f"{_ICON.get(k, '')} {k}: {v}" for k, v in summary.items()),
         "",
     ]
+    stopped = run.get("stopped")
+    not_run = not_run_checks(report)
+    if stopped:
+        lines += [f"**Run stopped: {_cell(Trip(**stopped).headline(), 1000)}**", ""]
+        if not_run:
+            lines += [f"Not run ({len(not_run)}, verdict error): " + ", ".join(f"`{c}`" for c in not_run), ""]
     gate = report.get("gate")
     if gate is not None:
         verdict = "passes" if gate["passed"] else "fails"
         lines.append(f"**Baseline gate {verdict}** (`{gate['baseline']}`): "
                      f"{len(gate['expected_failures'])} expected failure(s), "
-                     f"{len(gate['unexpected_failures'])} not in the baseline, {len(gate['stale'])} stale entr"
+                     f"{len(gate['unexpected_failures'])} not in the baseline, "
+                     f"{len(gate.get('coverage_lost', []))} pass(es) lost, {len(gate['stale'])} stale entr"
                      f"{'y' if len(gate['stale']) == 1 else 'ies'}.")
+        for lost in gate.get("coverage_lost", []):
+            lines.append(f"- coverage lost: `{lost['check']}` passed in the baseline, now {lost['verdict']}")
         for stale in gate["stale"]:
             lines.append(f"- stale: `{stale['check']}`: {_cell(stale['why'])}")
         lines.append("")
-    bad = [c for c in report["checks"] if c["verdict"] in ("fail", "error", "non-strict")]
+    bad = [c for c in report["checks"] if c["verdict"] in ("fail", "error", "non-strict") and c["id"] not in not_run]
     if bad:
         lines += ["| check | verdict | rule | reason |", "|---|---|---|---|"]
         for entry in bad[:MAX_ROWS]:
@@ -48,7 +62,8 @@ def render(report: dict[str, Any]) -> str:
                          f"{_cell(entry['rule'])} | {_cell(entry['reason'])} |")
         if len(bad) > MAX_ROWS:
             lines.append(f"\n… and {len(bad) - MAX_ROWS} more: see report.html.")
-    else:
+        lines += _fixes(bad[:MAX_ROWS])
+    elif not not_run:
         lines.append("No check failed.")
     seed = run.get("hypothesis_seed")
     tail = f"Profile `{run['profile_name']}` ({run['profile_hash']}), {run['duration']} s"
@@ -56,6 +71,21 @@ def render(report: dict[str, Any]) -> str:
     lines += ["", tail,
               "Details, evidence and curl reproducers: report.html; machine-readable: report.json, junit.xml."]
     return "\n".join(lines) + "\n"
+
+
+def _fixes(entries: list[dict[str, Any]]) -> list[str]:
+    """Under the table: per failure, how to fix it, and a stateful failure's steps as a list."""
+    lines = ["", "### How to fix"]
+    for entry in entries:
+        fix = _cell(entry.get("remediation") or "see the rule", 2000)
+        lines += ["", f"**`{entry['id']}`** ({entry['verdict']}): {fix}"]
+        steps = (entry.get("details") or {}).get("stateful_steps") or []
+        if steps:
+            seed = entry.get("hypothesis_seed")
+            lines += ["", f"Failing sequence, shortest found ({len(steps)} steps"
+                      + (f", seed `{seed}`" if seed is not None else "") + "):", ""]
+            lines += [f"{n}. {_cell(step, 500)}" for n, step in enumerate(steps, 1)]
+    return lines
 
 
 def write(report: dict[str, Any], directory: Path) -> Path:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.context import CheckContext
+from conformance.errors import UsageError
 from conformance.profile import Profile
 from conformance.registry import Check, Level, Severity
 from conformance.runner import Deployment, unmet_needs
@@ -264,7 +265,7 @@ def reference_deployment(scenario: Scenario, profile: Profile, faults: Iterable[
     settings: dict[str, Any] = dict(scenario.reference_config)
     for name in sorted(chosen):
         if name not in BY_NAME:
-            raise KeyError(f"unknown fault {name!r} (see `authconform faults`)")
+            raise UsageError(f"unknown fault {name!r} (see `authconform faults`)")
         settings.update(BY_NAME[name].config)
     source = in_process_source(profile, reference_config(chosen, **settings))
     deployment = source(scenario_check(scenario))
