@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from unittest import mock
@@ -218,18 +219,25 @@ def _hypothesis_environment(args: argparse.Namespace) -> dict[str, str]:
     return values
 
 
-def _quiet_reference(verbose: bool) -> None:
+@contextlib.contextmanager
+def _quiet_reference(verbose: bool) -> Iterator[None]:
     """In-process, the reference's own warnings are the suite's doing (a store it switched off, a
     fault it switched on, a 500 a check provoked and judges): shown with -v only."""
+    logger = logging.getLogger("reference_impl")
+    saved = logger.level
     if not verbose:
-        logging.getLogger("reference_impl").setLevel(logging.CRITICAL)
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(saved)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from conformance.runner import real_time
 
     started = real_time()  # the pre-flight probe is part of the run: a dead target costs ready_timeout
-    with mock.patch.dict(os.environ, _hypothesis_environment(args)):
+    with mock.patch.dict(os.environ, _hypothesis_environment(args)), _quiet_reference(args.verbose):
         return _run(args, started)
 
 
@@ -253,7 +261,6 @@ def _run(args: argparse.Namespace, started: float) -> int:
         from reference_impl.faults import parse_fault_list
 
         config = reference_config(parse_fault_list(",".join(args.fault)))
-        _quiet_reference(args.verbose)
         source = in_process_source(profile, config)
         target_name = "reference (in-process)" + (f" with faults {', '.join(args.fault)}" if args.fault else "")
         if args.fault and not args.dry_run:
@@ -330,7 +337,7 @@ class Progress:
             sys.stdout.write(f"\r\x1b[K[{index}/{total}] {check.area}: {check.id}"
                              f"  ({self.failures} failing)")
             sys.stdout.flush()
-        elif check.area in self.area_left:
+        elif check.area in self.area_left and not self.not_run:  # a stopped run has no areas to finish
             self.area_left[check.area] -= 1
             if self.area_left[check.area] == 0:
                 print(f"[{index}/{total}] area {check.area} done, {self.failures} failing so far", flush=True)
