@@ -17,6 +17,8 @@ from reports.json_report import not_run_checks
 _ICON = {"pass": "✅", "fail": "❌", "error": "⚠️", "non-strict": "🟡", "not-applicable": "➖"}
 MAX_ROWS = 40
 MAX_REASON = 240
+MAX_FIX = 600
+MAX_CHARS = 28_000  # the whole summary, well under GitHub's cap: the fixes stop where it is reached
 
 
 def _cell(text: str, limit: int = MAX_REASON) -> str:
@@ -62,7 +64,7 @@ def render(report: dict[str, Any]) -> str:
                          f"{_cell(entry['rule'])} | {_cell(entry['reason'])} |")
         if len(bad) > MAX_ROWS:
             lines.append(f"\n… and {len(bad) - MAX_ROWS} more: see report.html.")
-        lines += _fixes(bad[:MAX_ROWS])
+        lines += _fixes(bad[:MAX_ROWS], MAX_CHARS - sum(len(line) + 1 for line in lines))
     elif not not_run:
         lines.append("No check failed.")
     seed = run.get("hypothesis_seed")
@@ -73,18 +75,24 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _fixes(entries: list[dict[str, Any]]) -> list[str]:
-    """Under the table: per failure, how to fix it, and a stateful failure's steps as a list."""
+def _fixes(entries: list[dict[str, Any]], budget: int) -> list[str]:
+    """Under the table: per failure, how to fix it, and a stateful failure's steps as a numbered
+    list; as many as ``budget`` characters hold."""
     lines = ["", "### How to fix"]
-    for entry in entries:
-        fix = _cell(entry.get("remediation") or "see the rule", 2000)
-        lines += ["", f"**`{entry['id']}`** ({entry['verdict']}): {fix}"]
+    for index, entry in enumerate(entries):
+        fix = _cell(entry.get("remediation") or "see the rule", MAX_FIX)
+        block = ["", f"**`{entry['id']}`** ({entry['verdict']}): {fix}"]
         steps = (entry.get("details") or {}).get("stateful_steps") or []
         if steps:
             seed = entry.get("hypothesis_seed")
-            lines += ["", f"Failing sequence, shortest found ({len(steps)} steps"
-                      + (f", seed `{seed}`" if seed is not None else "") + "):", ""]
-            lines += [f"{n}. {_cell(step, 500)}" for n, step in enumerate(steps, 1)]
+            block += ["", f"Failing sequence ({len(steps)} steps" + (f", seed `{seed}`" if seed is not None else "")
+                      + "):", ""]
+            block += [f"{n}. {_cell(step, 300)}" for n, step in enumerate(steps, 1)]
+        size = sum(len(line) + 1 for line in lines + block)
+        if size > budget:
+            lines += ["", f"… {len(entries) - index} more: see report.html."]
+            break
+        lines += block
     return lines
 
 
