@@ -333,6 +333,8 @@ class Progress:
             if self.tty:
                 sys.stdout.write("\r\x1b[K")
             print(f"{result.verdict.upper():10} {check.id}: {result.reason}")
+            for number, step in enumerate(result.details.get("stateful_steps") or [], 1):
+                print(f"{'':10} {number}. {step}")
         if self.tty:
             sys.stdout.write(f"\r\x1b[K[{index}/{total}] {check.area}: {check.id}"
                              f"  ({self.failures} failing)")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky, FlakyStrategyDefinition
@@ -413,6 +413,9 @@ def stateful_model(ctx: CheckContext) -> None:
         suppress_health_check=list(HealthCheck),
         database=None,
         print_blob=False,
+        # The report says what hypothesis found; its own notices (a shrink cut short by our budget,
+        # worded as "five minutes") would only be noise on the run's output.
+        verbosity=Verbosity.quiet,
         # The self-test only needs to know that a fault is caught; shrinking is for people.
         phases=tuple(Phase) if os.environ.get(NO_SHRINK_VARIABLE) != "1"
         else tuple(p for p in Phase if p is not Phase.shrink),
