@@ -104,3 +104,16 @@ def test_summary_numbers_a_stateful_failure_with_its_seed(synthetic_report: dict
     text = markdown.render(synthetic_report)
     numbered = "1. sign up alice\n2. log in alice\n3. refresh twice"
     assert f"Failing sequence (3 steps, seed `3508439641`):\n\n{numbered}" in text
+
+
+def test_run_with_a_baseline_fails_when_a_recorded_pass_is_not_applicable_now(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The baseline was written from a run of a cookie-mode deployment where COOK-FLAGS passed; the
+    # default profile declares no cookies, so today the check cannot judge. Before, exit 0.
+    path = tmp_path / "baseline.toml"
+    path.write_text('covered = ["COOK-FLAGS"]\n')
+    code = main(["run", "--check", "COOK-FLAGS", "--baseline", str(path), "--report-dir", str(tmp_path / "out")])
+    assert code == exitcodes.CONFORMANCE_FAILURE
+    assert "COVERAGE LOST COOK-FLAGS" in capsys.readouterr().out
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["gate"]["coverage_lost"] == [{"check": "COOK-FLAGS", "verdict": "not-applicable"}]
