@@ -166,7 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        return int(COMMANDS[args.command](args))
+        code = int(COMMANDS[args.command](args))
+        sys.stdout.flush()  # a reader that left shows here, not in the interpreter's last flush
+        return code
     except BrokenPipeError:
         return _pipe_closed()
     except ProfileError as exc:
@@ -190,10 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _usage_errors() -> tuple[type[Exception], ...]:
     """The errors that mean "asked wrongly" (exit 2); any other exception is a bug (exit 70)."""
-    from reference_impl.faults import UnknownFault
+    from conformance.deployments import unknown_fault_error
     from scenarios.catalog import ScenarioFileError
 
-    return UsageError, UnknownFault, ScenarioFileError
+    return UsageError, unknown_fault_error(), ScenarioFileError
 
 
 def _pipe_closed() -> int:
