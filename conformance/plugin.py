@@ -25,8 +25,8 @@ from conformance.registry import AREAS
 SUITE_MODULE = Path(__file__).with_name("suite_tests.py")
 RESULT_PROPERTY = "authconform_result"
 SUITE_ALIAS = "authconform"  # `pytest --authconform authconform::TOK-ALG-NONE`
-# Exchanges shown in a failure when the check marked none as the one that decided it.
-LAST_EXCHANGES = 3
+# Set-up exchanges shown after the deciding ones in a failure (report.json keeps them all).
+SETUP_SHOWN = 2
 BODY_SHOWN = 300  # characters of a body in a failure; report.json keeps it whole
 
 
@@ -147,12 +147,12 @@ def report_verdict(item: pytest.Item, result: Any, strict: bool) -> None:
     pytest.fail(failure_text(result), pytrace=False)
 
 
-def deciding_exchanges(evidence: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
-    """The exchanges to show first: those the check marked as deciding (``decisive``), else the last few."""
-    marked = [record for record in evidence if record.get("decisive")]
-    if marked:
-        return marked, "the exchange(s) that decided the verdict"
-    return evidence[-LAST_EXCHANGES:], "the last exchanges"
+def deciding_exchanges(evidence: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the exchanges that decided the verdict, the set-up ones): a check marks the deciding ones
+    ``"decisive": true``; when it marked none, the last exchange decided (as in the reports)."""
+    marked = {i for i, record in enumerate(evidence) if record.get("decisive")}
+    chosen = marked or ({len(evidence) - 1} if evidence else set())
+    return ([r for i, r in enumerate(evidence) if i in chosen], [r for i, r in enumerate(evidence) if i not in chosen])
 
 
 def _exchange_lines(record: dict[str, Any]) -> str:
@@ -185,9 +185,13 @@ def failure_text(result: Any) -> str:
     fix = registry.get(result.check_id).remediation
     if fix:
         lines.append(f"how to fix: {fix}")
-    shown, what = deciding_exchanges(result.evidence)
-    if shown:
-        lines.append(f"evidence, {what} of {len(result.evidence)} (secrets redacted; all in report.json):")
-        lines += [_exchange_lines(record) for record in shown]
+    deciding, setup = deciding_exchanges(result.evidence)
+    if deciding:
+        lines.append("the exchange(s) that decided it (secrets redacted):")
+        lines += [_exchange_lines(record) for record in deciding]
+    if setup:
+        lines.append(f"set-up before it, the last {min(SETUP_SHOWN, len(setup))} of {len(setup)} "
+                     "(all in report.json):")
+        lines += [_exchange_lines(record) for record in setup[-SETUP_SHOWN:]]
     lines.append(f'run it alone: pytest --authconform "{SUITE_ALIAS}::{result.check_id}"')
     return "\n".join(lines)

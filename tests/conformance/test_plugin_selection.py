@@ -46,4 +46,23 @@ def test_a_failure_says_how_to_fix_it_and_how_to_run_it_alone(tmp_path: Path) ->
     assert code == 1, output[-2000:]
     assert "how to fix: " in output and "algorithms=" in output
     assert 'run it alone: pytest --authconform "authconform::TOK-ALG-NONE"' in output
-    assert "> GET " in output and "< HTTP " in output
+    assert "the exchange(s) that decided it" in output and "> GET " in output and "< HTTP " in output
+
+
+def test_a_failure_shows_the_marked_exchange_first() -> None:
+    from conformance.plugin import failure_text
+    from conformance.verdict import Result, Verdict
+
+    def exchange(n: int, status: int, decisive: bool = False) -> dict[str, object]:
+        record: dict[str, object] = {"n": n, "note": f"step {n}", "request": {"method": "GET", "url": "/me"},
+                                     "response": {"status": status, "body": ""}}
+        if decisive:
+            record["decisive"] = True
+        return record
+
+    # Before, the last three exchanges were shown, and the 200 that proved the bug was not one of them.
+    evidence = [exchange(1, 200), exchange(2, 200, decisive=True), *(exchange(n, 401) for n in range(3, 7))]
+    text = failure_text(Result("TOK-ALG-NONE", Verdict.FAIL, "alg none accepted", evidence))
+    decided, _sep, rest = text.partition("set-up before it")
+    assert "#2 step 2" in decided and "< HTTP 200" in decided and "#6" not in decided
+    assert "#5 step 5" in rest and "#6 step 6" in rest and "#1 " not in rest
