@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
+from unittest import mock
 
-from conformance import exitcodes, registry
+from conformance import exitcodes, hypothesis_profiles, registry
+from conformance.errors import UsageError
 from conformance.profile import ProfileError, load, parse_override
 from conformance.registry import Check
 from conformance.verdict import Result, TargetUnreachable, Verdict
 
 if TYPE_CHECKING:
+    from conformance.breaker import Breaker
     from conformance.targets.base import Target
 
 DEFAULT_REPORT_DIR = "authconform-report"
 
 
-class UsageError(Exception):
-    pass
+# The shell's code for a process ended by SIGPIPE (128 + 13): what `cmd | head -1` leaves behind.
+BROKEN_PIPE = 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,25 +35,72 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _add_verbose(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    # Accepted before and after the subcommand; SUPPRESS keeps a subcommand's absent -v from
+    # overwriting the one given before it.
+    parser.add_argument("-v", "--verbose", action="store_true", default=False if top else argparse.SUPPRESS,
+                        help="debug logging to stderr, tracebacks and the reference's own log")
+
+
+def _add_verbose_everywhere(parser: argparse.ArgumentParser) -> None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if "-v" not in sub._option_string_actions:
+                    _add_verbose(sub, top=False)
+                _add_verbose_everywhere(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="authconform", description="Conformance suite for JWT-authenticated HTTP APIs.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging to stderr")
+    _add_verbose(parser, top=True)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = commands.add_parser("run", help="run the suite (no --target: against the bundled reference)")
+    run = commands.add_parser("run", help="run the suite (no --target: against the bundled reference)",
+                              epilog=registry.SELECTION_RULES)
     run.add_argument("--target", help="base URL of the target (default: the bundled reference, in-process)")
     run.add_argument("--profile", help="profile TOML describing the target")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                      help="override a profile field, e.g. --set tokens.access_ttl=60")
-    run.add_argument("--area", action="append", default=[], help="run only this contract area")
-    run.add_argument("--check", action="append", default=[], help="run only this check id")
+    run.add_argument("--area", action="append", default=[],
+                     help="only checks of this contract area (repeat for several areas)")
+    run.add_argument("--check", action="append", default=[],
+                     help="only this check id (repeat for several); with --area, only ids in those areas")
     run.add_argument("--fault", action="append", default=[],
                      help="bundled reference only: switch on a fault from the catalog")
     run.add_argument("--strict", action="store_true", help="SHOULD rules fail the run too")
     run.add_argument("--report-dir", default=DEFAULT_REPORT_DIR, help="where reports are written")
     run.add_argument("--dry-run", action="store_true", help="list what would run and what is not applicable")
     run.add_argument("--baseline", metavar="FILE",
-                     help="expected failures (TOML/JSON): exit 0 when only these fail; stale entries reported")
+                     help="expected failures (TOML/JSON): exit 0 when only these fail and no pass the "
+                          "baseline recorded was lost; stale entries reported")
+    run.add_argument("--seed", type=_seed, metavar="N",
+                     help="seed of the randomized draws (the stateful check; every property check under "
+                          "--hypothesis-profile thorough), recorded in the report for replay")
+    run.add_argument("--hypothesis-profile", choices=sorted(hypothesis_profiles.PROFILES),
+                     help=f"ci: small and repeatable (default); thorough: many more examples, seeded "
+                          f"(also {hypothesis_profiles.PROFILE_ENV})")
+    run.add_argument("--max-examples", type=_positive_int, metavar="N",
+                     help="examples per property or stateful check, instead of the profile's number")
+    run.add_argument("-x", "--exitfirst", action="store_true",
+                     help="stop after the first failure or error; the checks after it are not run")
 
     checks = commands.add_parser("checks", help="list the checks")
     checks.add_argument("--json", action="store_true")
@@ -79,7 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     diff = commands.add_parser("diff", help="regressions, fixes, new and removed checks between two reports")
     diff.add_argument("old", metavar="OLD.json")
     diff.add_argument("new", metavar="NEW.json")
-    diff.add_argument("--strict", action="store_true", help="count non-strict (SHOULD) failures too")
+    diff.add_argument("--strict", action="store_true",
+                      help="count non-strict (SHOULD) failures too, and fail on lost coverage (a pass "
+                           "that became not applicable, error or partial)")
     diff.add_argument("--json", action="store_true")
 
     replay = commands.add_parser("replay", help="re-run one check of a report with its recorded seed and target")
@@ -92,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("compare", help="one HTML matrix, targets x checks, from several reports")
     compare.add_argument("reports", nargs="+", metavar="REPORT.json")
     compare.add_argument("-o", "--output", default="compare.html", metavar="FILE")
+    compare.add_argument("--only-differences", action="store_true",
+                         help="only the checks whose verdict is not the same in every report")
 
     from scenarios.cli import add_parser as add_scenario_parser
 
@@ -102,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.wizard import add_parser as add_init_parser
 
     add_init_parser(commands)
+    _add_verbose_everywhere(parser)
     return parser
 
 
@@ -114,13 +171,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        return int(COMMANDS[args.command](args))
+        code = int(COMMANDS[args.command](args))
+        sys.stdout.flush()  # a reader that left shows here, not in the interpreter's last flush
+        return code
+    except BrokenPipeError:
+        return _pipe_closed()
     except ProfileError as exc:
         print(f"profile error: {exc}", file=sys.stderr)
         return exitcodes.USAGE_OR_PROFILE
-    except (UsageError, KeyError, ValueError) as exc:
-        message = exc.args[0] if exc.args else str(exc)
-        print(f"authconform: {message}", file=sys.stderr)
+    except _usage_errors() as exc:
+        print(f"authconform: {exc}", file=sys.stderr)
         return exitcodes.USAGE_OR_PROFILE
     except TargetUnreachable as exc:
         print(f"target unreachable: {exc}", file=sys.stderr)
@@ -135,13 +195,65 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exitcodes.INTERNAL_ERROR
 
 
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """The errors that mean "asked wrongly" (exit 2); any other exception is a bug (exit 70)."""
+    from conformance.deployments import unknown_fault_error
+    from scenarios.catalog import ScenarioFileError
+
+    return UsageError, unknown_fault_error(), ScenarioFileError
+
+
+def _pipe_closed() -> int:
+    # The reader went away (`authconform checks | head -1`): stop quietly. Whatever is still
+    # buffered goes to /dev/null, so the flush at exit does not fail a second time.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return BROKEN_PIPE
+
+
 # ---------------------------------------------------------------------------- run
 
+def _hypothesis_environment(args: argparse.Namespace) -> dict[str, str]:
+    """The run's hypothesis options as the environment the checks read (see hypothesis_profiles)."""
+    values = {}
+    if args.hypothesis_profile:
+        values[hypothesis_profiles.PROFILE_ENV] = args.hypothesis_profile
+    if args.seed is not None:
+        values[hypothesis_profiles.SEED_ENV] = str(args.seed)
+    if args.max_examples is not None:
+        values[hypothesis_profiles.MAX_EXAMPLES_ENV] = str(args.max_examples)
+    return values
+
+
+@contextlib.contextmanager
+def _quiet_reference(verbose: bool) -> Iterator[None]:
+    """In-process, the reference's own warnings are the suite's doing (a store it switched off, a
+    fault it switched on, a 500 a check provoked and judges): shown with -v only."""
+    logger = logging.getLogger("reference_impl")
+    saved = logger.level
+    if not verbose:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(saved)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from conformance.runner import real_time
+
+    started = real_time()  # the pre-flight probe is part of the run: a dead target costs ready_timeout
+    with mock.patch.dict(os.environ, _hypothesis_environment(args)), _quiet_reference(args.verbose):
+        return _run(args, started)
+
+
+def _run(args: argparse.Namespace, started: float) -> int:
     from conformance.commands.run_end import finish_run, prepare_run
     from conformance.deployments import guarded_http_source, in_process_source, parse_faults, reference_config
     from conformance.runner import run, unmet_needs
 
+    hypothesis_profiles.active_name()  # a bad AUTHCONF_HYPOTHESIS_PROFILE is a usage error before any check
     overrides = dict(parse_override(item) for item in args.overrides)
     if args.target:
         overrides["target.base_url"] = args.target
@@ -156,14 +268,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         config = reference_config(parse_faults(args.fault))
         source = in_process_source(profile, config)
         target_name = "reference (in-process)" + (f" with faults {', '.join(args.fault)}" if args.fault else "")
+        if args.fault and not args.dry_run:
+            print(f"faults switched on in the bundled reference (deliberately vulnerable): {', '.join(args.fault)}")
     if args.dry_run:
         return _dry_run(checks, profile, source, unmet_needs)
     assert source is not None
     prepared = prepare_run(args)  # reads the baseline before any check runs; records faults and seed
-    progress = Progress(len(checks), checks)
+    progress = Progress(len(checks), checks, breaker=getattr(source, "breaker", None))
     result = run(checks, source, strict=args.strict, profile=profile, target_name=target_name,
-                 progress=progress)
+                 progress=progress, exitfirst=args.exitfirst)
+    result.started = min(result.started, started)
     progress.done()
+    if len(result.results) < len(checks):
+        print(f"stopped after the first failure (-x): {len(checks) - len(result.results)} check(s) not run")
     return finish_run(result, args, prepared)  # writes all four reports, applies the baseline
 
 
@@ -195,25 +312,41 @@ class _NoTarget:
 
 
 class Progress:
-    """A live line on a terminal; plain lines in CI logs (failures, one line per area finished)."""
+    """A live line on a terminal; plain lines in CI logs (failures, one line per area finished).
+    Once the run's circuit breaker opens, one banner says why and the checks it kept from running
+    are gathered into one line at the end, instead of one identical error line each."""
 
-    def __init__(self, total: int, checks: Sequence[Check] = ()) -> None:
+    def __init__(self, total: int, checks: Sequence[Check] = (), breaker: Breaker | None = None) -> None:
         self.total = total
         self.tty = sys.stdout.isatty()
         self.failures = 0
         self.area_left = {c.area: sum(1 for o in checks if o.area == c.area) for c in checks}
+        self.breaker = breaker
+        self.not_run: list[str] = []
+
+    def _blocked(self, check: Check, result: Result) -> bool:
+        return (self.breaker is not None and self.breaker.trip is not None and result.verdict is Verdict.ERROR
+                and result.reason == self.breaker.blocked(check).reason)
 
     def __call__(self, check: Check, result: Result, index: int, total: int) -> None:
-        if result.verdict in (Verdict.FAIL, Verdict.ERROR, Verdict.NON_STRICT, Verdict.PARTIAL):
+        if self._blocked(check, result):
+            if not self.not_run and self.breaker is not None and self.breaker.trip is not None:
+                if self.tty:
+                    sys.stdout.write("\r\x1b[K")
+                print(f"RUN STOPPED {self.breaker.trip.headline()}")
+            self.not_run.append(check.id)
+        elif result.verdict in (Verdict.FAIL, Verdict.ERROR, Verdict.NON_STRICT, Verdict.PARTIAL):
             self.failures += 1
             if self.tty:
                 sys.stdout.write("\r\x1b[K")
             print(f"{result.verdict.upper():10} {check.id}: {result.reason}")
+            for number, step in enumerate(result.details.get("stateful_steps") or [], 1):
+                print(f"{'':10} {number}. {step}")
         if self.tty:
             sys.stdout.write(f"\r\x1b[K[{index}/{total}] {check.area}: {check.id}"
                              f"  ({self.failures} failing)")
             sys.stdout.flush()
-        elif check.area in self.area_left:
+        elif check.area in self.area_left and not self.not_run:  # a stopped run has no areas to finish
             self.area_left[check.area] -= 1
             if self.area_left[check.area] == 0:
                 print(f"[{index}/{total}] area {check.area} done, {self.failures} failing so far", flush=True)
@@ -222,6 +355,8 @@ class Progress:
         if self.tty:
             sys.stdout.write("\r\x1b[K")
             sys.stdout.flush()
+        if self.not_run:
+            print(f"not run ({len(self.not_run)}, verdict error): {', '.join(self.not_run)}")
 
 
 # ---------------------------------------------------------------------------- listings
@@ -264,11 +399,12 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     tty = sys.stdout.isatty()
 
     def progress(outcome: selftest.Outcome, index: int, total: int) -> None:
-        label = outcome.fault or "clean " + (str(outcome.config) if outcome.config else "default config")
-        line = f"[{index}/{total}] {label} ({outcome.seconds:.1f} s)"
+        line = f"[{index}/{total}] {outcome.headline()} ({outcome.seconds:.1f} s)"
         if tty:
             sys.stdout.write("\r\x1b[K" + line)
             sys.stdout.flush()
+        else:
+            print(line, flush=True)
 
     matrix = selftest.run(tasks, workers=args.workers or None, progress=progress)
     if tty:

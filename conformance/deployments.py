@@ -82,6 +82,13 @@ def reference_config(faults: frozenset[str] = frozenset(), conditions: frozenset
     return Config.for_tests(faults=frozenset(faults), conditions=frozenset(conditions), **settings)
 
 
+def unknown_fault_error() -> type[Exception]:
+    """What the reference raises for a fault name outside its catalog (the CLI's usage error)."""
+    from reference_impl.faults import UnknownFault
+
+    return UnknownFault
+
+
 def profile_for_reference(base: Profile, config: Any) -> Profile:
     """The bundled profile, with every declared number taken from the reference's configuration."""
     return base.with_overrides(reference_overrides(base, config))

@@ -2,7 +2,8 @@
 
 ``ci`` (the default) is small and derandomized, so a run is quick and repeatable; ``thorough``
 draws many more examples from a fresh seed, which the check records so a failure can be replayed
-(``AUTHCONF_HYPOTHESIS_SEED``).
+(``AUTHCONF_HYPOTHESIS_SEED``). ``AUTHCONF_HYPOTHESIS_MAX_EXAMPLES`` overrides the number of
+examples of either. ``authconform run`` sets them from --hypothesis-profile, --seed, --max-examples.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import random
 
 from hypothesis import HealthCheck, settings
 
+from conformance.errors import UsageError
+
 PROFILE_ENV = "AUTHCONF_HYPOTHESIS_PROFILE"
 SEED_ENV = "AUTHCONF_HYPOTHESIS_SEED"
+MAX_EXAMPLES_ENV = "AUTHCONF_HYPOTHESIS_MAX_EXAMPLES"
 DEFAULT_PROFILE = "ci"
 
 _QUIET_HEALTH_CHECKS = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much,
@@ -37,14 +41,30 @@ for _name, _settings in PROFILES.items():
 def active_name() -> str:
     name = os.environ.get(PROFILE_ENV, DEFAULT_PROFILE)
     if name not in PROFILES:
-        raise ValueError(f"{PROFILE_ENV}={name!r} is not a known hypothesis profile; use one of "
+        raise UsageError(f"{PROFILE_ENV}={name!r} is not a known hypothesis profile; use one of "
                          f"{', '.join(PROFILES)}")
     return name
 
 
+def max_examples() -> int | None:
+    """The number of examples the environment asks for instead of the profile's, or None."""
+    text = os.environ.get(MAX_EXAMPLES_ENV, "")
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise UsageError(f"{MAX_EXAMPLES_ENV}={text!r} is not a whole number of at least 1")
+    return value
+
+
 def active() -> settings:
-    """The settings of the profile the environment selects."""
-    return PROFILES[active_name()]
+    """The settings of the profile the environment selects (with its max_examples override)."""
+    chosen = PROFILES[active_name()]
+    wanted = max_examples()
+    return chosen if wanted is None else settings(chosen, max_examples=wanted)
 
 
 def seed() -> int | None:
@@ -56,5 +76,9 @@ def seed() -> int | None:
         try:
             return int(text)
         except ValueError:
-            raise ValueError(f"{SEED_ENV}={text!r} is not an integer") from None
-    return random.SystemRandom().getrandbits(32)
+            raise UsageError(f"{SEED_ENV}={text!r} is not an integer") from None
+    # One fresh seed per process, kept where every later check reads it, so all the checks of a run
+    # and its report name the same seed.
+    fresh = random.SystemRandom().getrandbits(32)
+    os.environ[SEED_ENV] = str(fresh)
+    return fresh

@@ -4,6 +4,10 @@ Each check of the registry becomes one test, marked with its contract area (``-m
 named by its id (``-k TOK-ALG``). Verdicts map onto pytest outcomes: pass passes, not applicable
 skips with its reason, fail and error fail, non-strict warns (fails under --authconform-strict).
 Results travel in ``user_properties`` so a run under pytest-xdist still writes one merged report.
+
+What runs follows pytest's own rule, the paths and node ids given: none, the whole suite;
+``authconform::TOK-ALG-NONE`` (or ``authconform``, the whole suite) names checks by id, and a path
+of your own (``tests/mine.py``) runs only that. A check's test says how to run it alone.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ from conformance.registry import AREAS
 
 SUITE_MODULE = Path(__file__).with_name("suite_tests.py")
 RESULT_PROPERTY = "authconform_result"
+SUITE_ALIAS = "authconform"  # `pytest --authconform authconform::TOK-ALG-NONE`
+# Set-up exchanges shown after the deciding ones in a failure (report.json keeps them all).
+SETUP_SHOWN = 2
+BODY_SHOWN = 300  # characters of a body in a failure; report.json keeps it whole
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,10 +50,29 @@ def _wanted(namespace: Any) -> bool:
                 or getattr(namespace, "authconform_profile", None))
 
 
+def suite_node_id(check_id: str) -> str:
+    """The pytest node id of one check's test, usable on any command line."""
+    return f"{SUITE_MODULE}::test_check[{check_id}]"
+
+
+def _resolve(arg: str) -> str:
+    """``authconform`` or ``authconform::CHECK-ID`` as the path or node id pytest collects."""
+    if arg == SUITE_ALIAS:
+        return str(SUITE_MODULE)
+    return suite_node_id(arg.split("::", 1)[1])
+
+
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
-    # The suite lives in this package, so add it to what pytest collects when asked for.
+    # The suite lives in this package: collect it when asked for and no path or node id says
+    # otherwise, and turn the authconform::ID aliases into node ids pytest can find.
     namespace = early_config.known_args_namespace
-    if _wanted(namespace) and str(SUITE_MODULE) not in args:
+    if not _wanted(namespace):
+        return
+    given = list(getattr(namespace, "file_or_dir", None) or [])
+    aliases = [a for a in given if a == SUITE_ALIAS or a.startswith(SUITE_ALIAS + "::")]
+    for alias in aliases:
+        args[args.index(alias)] = _resolve(alias)
+    if not given and str(SUITE_MODULE) not in args:
         args.append(str(SUITE_MODULE))
 
 
@@ -120,6 +147,54 @@ def report_verdict(item: pytest.Item, result: Any, strict: bool) -> None:
     if result.verdict is Verdict.PARTIAL and not strict:
         warnings.warn(f"{result.check_id} judged in part: {result.reason}", stacklevel=1)
         return
-    evidence = json.dumps(result.evidence[-3:], indent=1)
-    pytest.fail(f"{str(result.verdict).upper()}: {result.check_id}: {result.reason}\n"
-                f"evidence (last exchanges, secrets redacted):\n{evidence}", pytrace=False)
+    pytest.fail(failure_text(result), pytrace=False)
+
+
+def deciding_exchanges(evidence: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the exchanges that decided the verdict, the set-up ones): a check marks the deciding ones
+    ``"decisive": true``; when it marked none, the last exchange decided (as in the reports)."""
+    marked = {i for i, record in enumerate(evidence) if record.get("decisive")}
+    chosen = marked or ({len(evidence) - 1} if evidence else set())
+    return ([r for i, r in enumerate(evidence) if i in chosen], [r for i, r in enumerate(evidence) if i not in chosen])
+
+
+def _exchange_lines(record: dict[str, Any]) -> str:
+    request, response = record.get("request") or {}, record.get("response")
+    lines = [f"  #{record.get('n', '?')} {record.get('note') or ''}".rstrip(),
+             f"    > {request.get('method', '')} {request.get('url', '')}"]
+    lines += [f"    > {name}: {value}" for name, value in (request.get("headers") or {}).items()]
+    if request.get("body"):
+        lines.append(f"    > {str(request['body'])[:BODY_SHOWN]}")
+    if response is None:
+        lines.append(f"    < no answer: {record.get('error') or '?'}")
+    else:
+        lines.append(f"    < HTTP {response.get('status')}")
+        if response.get("body"):
+            lines.append(f"    < {str(response['body']).strip()[:BODY_SHOWN]}")
+    return "\n".join(lines)
+
+
+def failure_text(result: Any) -> str:
+    """What pytest prints for a failing check: verdict and reason, a stateful failure's numbered
+    steps, how to fix it, the deciding exchanges, and the command that runs this check alone."""
+    from conformance import registry
+
+    lines = [f"{str(result.verdict).upper()}: {result.check_id}: {result.reason}"]
+    steps = result.details.get("stateful_steps") or []
+    if steps:
+        seed = result.details.get("hypothesis_seed")
+        lines.append(f"failing sequence ({len(steps)} steps" + (f", seed {seed}" if seed is not None else "") + "):")
+        lines += [f"  {n}. {step}" for n, step in enumerate(steps, 1)]
+    fix = registry.get(result.check_id).remediation
+    if fix:
+        lines.append(f"how to fix: {fix}")
+    deciding, setup = deciding_exchanges(result.evidence)
+    if deciding:
+        lines.append("the exchange(s) that decided it (secrets redacted):")
+        lines += [_exchange_lines(record) for record in deciding]
+    if setup:
+        lines.append(f"set-up before it, the last {min(SETUP_SHOWN, len(setup))} of {len(setup)} "
+                     "(all in report.json):")
+        lines += [_exchange_lines(record) for record in setup[-SETUP_SHOWN:]]
+    lines.append(f'run it alone: pytest --authconform "{SUITE_ALIAS}::{result.check_id}"')
+    return "\n".join(lines)

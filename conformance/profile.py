@@ -363,7 +363,13 @@ def load(path: str | os.PathLike[str] | None = None, *, overrides: dict[str, Any
     for dotted, value in (overrides or {}).items():  # before expansion: an overridden ${VAR} need not be set
         _set_dotted(data, dotted, value, source="command line")
     data = _expand(data, environ, source, "")
-    return build(data, source)
+    try:
+        return build(data, source)
+    except ProfileError as exc:
+        if exc.field_path not in (overrides or {}):
+            raise
+        # The value came from the command line, not from the file: name what the user typed.
+        raise ProfileError("--set", exc.field_path, exc.problem, exc.fix) from None
 
 
 def parse_override(text: str) -> tuple[str, Any]:

@@ -8,11 +8,16 @@ It passes by returning, and ends otherwise by raising ``CheckFailed``, ``NotAppl
 
 from __future__ import annotations
 
+import functools
 import importlib
+import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from conformance.errors import UsageError
 
 if TYPE_CHECKING:
     from conformance.context import CheckContext
@@ -57,6 +62,8 @@ CONTROLS: dict[str, str] = {
     "minted-twin": "before: a token minted with the profile's key and the real token's claims is accepted",
     "valid-login": "before: the check's own account logs in with its right password",
 }
+# How to fix each check, kept as data beside the checks (one entry per check id).
+REMEDIATION_FILE = Path(__file__).with_name("data") / "remediation.toml"
 
 # One module per area, plus the model-based stateful check (area "properties").
 CHECK_MODULES = (*(f"conformance.checks.{area}" for area in AREAS), "conformance.checks.stateful")
@@ -90,6 +97,11 @@ class Check:
     def section(self) -> str:
         return AREAS[self.area][1]
 
+    @property
+    def remediation(self) -> str:
+        """How to fix a failure of this check ("" when the data file has no entry for it)."""
+        return remediation_table().get(self.id, "")
+
     def describe(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -103,6 +115,7 @@ class Check:
             "needs": sorted(self.needs),
             "controls": sorted(self.controls),
             **({"no_controls": self.no_controls} if self.no_controls else {}),
+            "remediation": self.remediation,
         }
 
 
@@ -168,6 +181,12 @@ def known_needs() -> frozenset[str]:
     from conformance.profile import CAPABILITIES
 
     return frozenset(CAPABILITIES) | ABILITIES | {MINTING}
+@functools.cache
+def remediation_table() -> dict[str, str]:
+    """Check id -> remediation text, from ``REMEDIATION_FILE``."""
+    with REMEDIATION_FILE.open("rb") as handle:
+        data = tomllib.load(handle)
+    return {check_id: str(entry.get("fix", "")) for check_id, entry in data.items()}
 
 
 def load_all() -> None:
@@ -190,18 +209,31 @@ def get(check_id: str) -> Check:
     try:
         return _checks[check_id]
     except KeyError:
-        raise KeyError(f"no check with id {check_id!r} (see `authconform checks`)") from None
+        raise SelectionError(f"no check with id {check_id!r} (see `authconform checks`)") from None
+
+
+SELECTION_RULES = ("Selection: --area and --check narrow like pytest's -m and -k: a check runs when it is in "
+                   "one of the given areas (any area when none is given) and has one of the given ids (any "
+                   "id when none is given). Several --area add areas, several --check add ids.")
 
 
 def select(areas: Iterable[str] = (), ids: Iterable[str] = ()) -> list[Check]:
-    """Checks in the given areas and/or with the given ids (all when both are empty)."""
+    """The checks in any of ``areas`` that have any of ``ids`` (see ``SELECTION_RULES``): each
+    filter narrows, repeating one widens it; no filter selects every check. Unknown names are a
+    ``SelectionError``; a selection that leaves nothing is one too, naming the check's own area."""
     areas, ids = set(areas), set(ids)
     unknown_areas = areas - AREAS.keys()
     if unknown_areas:
-        raise KeyError(f"unknown area(s) {', '.join(sorted(unknown_areas))}; areas: {', '.join(AREAS)}")
+        raise SelectionError(f"unknown area(s) {', '.join(sorted(unknown_areas))}; areas: {', '.join(AREAS)}")
     for check_id in ids:
         get(check_id)
-    chosen = all_checks()
-    if areas or ids:
-        chosen = [c for c in chosen if c.area in areas or c.id in ids]
+    chosen = [c for c in all_checks() if (not areas or c.area in areas) and (not ids or c.id in ids)]
+    if not chosen:
+        outside = ", ".join(f"{c} is in {get(c).area}" for c in sorted(ids))
+        raise SelectionError(f"no check is in area(s) {', '.join(sorted(areas))} with id(s) "
+                             f"{', '.join(sorted(ids))} ({outside}); filters narrow, so drop one of them")
     return chosen
+
+
+class SelectionError(UsageError, KeyError):
+    """An --area or --check names nothing (a usage error: exit 2)."""

@@ -218,7 +218,10 @@ class RunResult:
 
 def run(checks: Iterable[Check], source: DeploymentSource, *, strict: bool = False,
         target_name: str = "", profile: Profile,
-        progress: Callable[[Check, Result, int, int], None] | None = None) -> RunResult:
+        progress: Callable[[Check, Result, int, int], None] | None = None,
+        exitfirst: bool = False) -> RunResult:
+    """Run ``checks`` in order; with ``exitfirst`` stop after the first failing one (the rest are
+    left out of the result, as pytest -x leaves them)."""
     chosen = list(checks)
     started = real_time()
     results = []
@@ -233,6 +236,9 @@ def run(checks: Iterable[Check], source: DeploymentSource, *, strict: bool = Fal
         results.append(result)
         if progress is not None:
             progress(check, result, index, len(chosen))
+        if exitfirst and (result.verdict.is_failure or (strict and result.verdict is Verdict.NON_STRICT)):
+            chosen = chosen[:index]
+            break
     close = getattr(source, "close", None)  # in-process sources stop their last target's clock
     if close is not None:
         close()

@@ -12,6 +12,7 @@ import os
 import time
 from typing import Any
 
+import click
 from flask import Blueprint, Flask
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine, select
@@ -29,7 +30,7 @@ from reference_impl import (
     users,
 )
 from reference_impl.bodies import MAX_BODY_BYTES
-from reference_impl.config import Config
+from reference_impl.config import Config, ConfigError
 from reference_impl.errors import RETRY_AFTER_UNAVAILABLE, database_reason, error_response
 from reference_impl.keys import load_keys
 from reference_impl.memory_store import MemoryStore
@@ -97,10 +98,34 @@ def _apply_conditions(app: Flask, config: Config) -> None:
         return None
 
 
+class EnvironmentConfigError(ConfigError, click.ClickException):
+    """A bad ``AUTHCONF_*`` environment under ``flask --app reference_impl ...``: click prints it as one
+    line (``Error: ...``, exit 1) instead of a traceback; still a ConfigError for other callers."""
+
+    def __init__(self, message: str) -> None:
+        ConfigError.__init__(self, message)
+        click.ClickException.__init__(self, message)
+
+
+# What a command-line step needs to act on the same data as the server it belongs to.
+SHARED_SETTINGS = ("AUTHCONF_SECRET_KEY", "AUTHCONF_DATABASE_URL", "AUTHCONF_STORE", "AUTHCONF_REDIS_URL")
+
+
+def _config_from_environment() -> Config:
+    try:
+        config = Config.from_env(os.environ)
+        config.validate()
+    except ConfigError as exc:
+        raise EnvironmentConfigError(
+            f"{exc}. The reference reads its configuration from the environment: export "
+            f"{', '.join(SHARED_SETTINGS)} with the values the server runs with") from None
+    return config
+
+
 def create_app(config: Config | None = None, *, store: Store | None = None, engine: Engine | None = None) -> Flask:
     """A fresh app. With no config, read ``AUTHCONF_*`` from the environment (``flask --app reference_impl``)."""
     if config is None:
-        config = Config.from_env(os.environ)
+        config = _config_from_environment()
     config.validate()
     # A configuration built by hand with an asymmetric algorithm and no key gets one for this app
     # only; Config.from_env / for_tests generate it once so every app made from them shares it.

@@ -201,12 +201,16 @@ CATALOG: tuple[Fault, ...] = (
 BY_NAME: Mapping[str, Fault] = MappingProxyType({fault.name: fault for fault in CATALOG})
 
 
+class UnknownFault(ValueError):
+    """A fault name that is not in the catalog (a usage error for the commands that take one)."""
+
+
 def parse_fault_list(text: str) -> frozenset[str]:
     """Parse ``AUTHCONF_FAULTS``-style text (comma separated); unknown names are an error."""
     names = frozenset(part.strip() for part in text.split(",") if part.strip())
     unknown = sorted(names - BY_NAME.keys())
     if unknown:
-        raise ValueError(
+        raise UnknownFault(
             f"unknown fault(s) {', '.join(unknown)}; known faults: "
             f"{', '.join(sorted(BY_NAME))} (see `authconform faults`)"
         )

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask
 
@@ -44,6 +45,24 @@ def refusal(config: Config, workers: int) -> str | None:
         return (f"--workers {workers} with an in-memory SQLite database would give every worker its own "
                 "database; point AUTHCONF_DATABASE_URL at a file or a server")
     return None
+
+
+def _without_password(url: str) -> str:
+    """A store or database URL fit for a log line: any password replaced by ***."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def banner(config: Config, *, bind: str, workers: int, threads: int) -> str:
+    """The line ``serve`` prints at start: where it listens, its store and database, its workers."""
+    store = config.store + (f" at {_without_password(config.redis_url)}" if config.store == "redis" else
+                            " (per process, lost on restart)")
+    return (f"reference_impl: listening on http://{bind}; store {store}; database "
+            f"{_without_password(config.database_url)}; {workers} worker(s) x {threads} thread(s); "
+            f"{config.jwt_algorithm}" + (f"; faults on: {', '.join(sorted(config.faults))}" if config.faults else ""))
 
 
 def run(app: Flask, *, bind: str, workers: int, threads: int, timeout: int) -> None:
@@ -82,5 +101,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"reference_impl serve: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    print(banner(config, bind=args.bind, workers=args.workers, threads=args.threads), flush=True)
     run(app, bind=args.bind, workers=args.workers, threads=args.threads, timeout=args.timeout)
     return 0

@@ -9,9 +9,11 @@ report's target, the reason it is accepted, and the date it stops being accepted
     reason = "legacy verifier; replaced in AUTH-123"
     expires = 2025-03-31
 
-The gate passes when every failing check is covered by an entry that has not expired. Entries
-whose check now passes, and expired entries, are stale: they are printed and written into the
-reports so the baseline shrinks over time.
+The gate passes when every failing check is covered by an entry that has not expired, and no
+check the baseline recorded as passing (``covered = [...]``, written by ``baseline write`` above
+the entries) has stopped judging: a pass that became not applicable, error or partial is lost
+coverage and fails the gate. Entries whose check now passes, and expired entries, are stale:
+they are printed and written into the reports so the baseline shrinks over time.
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.errors import UsageError
+from reports.diff import UNJUDGED
+
 DEFAULT_EXPIRY_DAYS = 90
 REASON_PLACEHOLDER = "TODO: say why this failure is accepted and when it will be fixed"
 
 
-class BaselineError(ValueError):
+class BaselineError(UsageError):
     """The baseline file is missing or malformed; the message names the file, the entry and the fix."""
 
 
@@ -68,7 +73,17 @@ def _date(value: Any, where: str) -> dt.date | None:
     raise BaselineError(f"{where}: expires {value!r} is not a date; write it as YYYY-MM-DD")
 
 
+@dataclass(frozen=True)
+class Baseline:
+    entries: list[Entry]
+    covered: tuple[str, ...] = ()  # the checks that passed when the baseline was written
+
+
 def load(path: str | Path) -> list[Entry]:
+    return load_baseline(path).entries
+
+
+def load_baseline(path: str | Path) -> Baseline:
     path = Path(path)
     try:
         text = path.read_text()
@@ -94,7 +109,11 @@ def load(path: str | Path) -> list[Entry]:
                                 "fields are check, target, reason, expires")
         entries.append(Entry(check=item["check"], reason=str(item.get("reason") or ""),
                              expires=_date(item.get("expires"), where), target=str(item.get("target") or "")))
-    return entries
+    covered = data.get("covered", [])
+    if not isinstance(covered, list) or not all(isinstance(c, str) for c in covered):
+        raise BaselineError(f"{path}: covered must be a list of check ids (the checks that passed), "
+                            'e.g. covered = ["TOK-ALG-NONE"]')
+    return Baseline(entries, tuple(covered))
 
 
 def _is_failing(verdict: str, strict: bool) -> bool:
@@ -110,10 +129,11 @@ class Gate:
     unexpected: list[str] = field(default_factory=list)  # failing checks no live entry covers
     now_passing: list[Entry] = field(default_factory=list)  # entries whose check passed in this run
     expired: list[Entry] = field(default_factory=list)
+    coverage_lost: dict[str, str] = field(default_factory=dict)  # covered check id -> its verdict now
 
     @property
     def passed(self) -> bool:
-        return not self.unexpected
+        return not self.unexpected and not self.coverage_lost
 
     @property
     def stale(self) -> list[tuple[Entry, str]]:
@@ -127,6 +147,7 @@ class Gate:
             "passed": self.passed,
             "expected_failures": [{"check": c, **e.to_dict()} for c, e in self.expected.items()],
             "unexpected_failures": list(self.unexpected),
+            "coverage_lost": [{"check": c, "verdict": v} for c, v in self.coverage_lost.items()],
             "stale": [{**e.to_dict(), "why": why} for e, why in self.stale],
         }
 
@@ -141,11 +162,13 @@ class Gate:
             out.append(f"STALE      {entry.check}: {why} (remove it from {self.path})")
         if self.unexpected:
             out.append("not in the baseline: " + ", ".join(self.unexpected))
+        for check_id, verdict in self.coverage_lost.items():
+            out.append(f"COVERAGE LOST {check_id}: passed when {self.path} was written, now {verdict}")
         return out
 
 
 def evaluate(report: dict[str, Any], entries: list[Entry], *, path: str = "", strict: bool = False,
-             today: dt.date | None = None) -> Gate:
+             today: dt.date | None = None, covered: tuple[str, ...] = ()) -> Gate:
     today = today or dt.date.today()
     run = report["run"]
     applicable = [e for e in entries if e.covers_target(run)]
@@ -161,6 +184,8 @@ def evaluate(report: dict[str, Any], entries: list[Entry], *, path: str = "", st
         else:
             gate.unexpected.append(check_id)
     gate.now_passing = [e for e in live.values() if verdicts.get(e.check) == "pass"]
+    # A covered check left out of this run (--check, --area) is not lost: it was not asked for.
+    gate.coverage_lost = {c: verdicts[c] for c in covered if verdicts.get(c) in UNJUDGED}
     return gate
 
 
@@ -194,6 +219,11 @@ def from_report(report: dict[str, Any], *, today: dt.date | None = None, days: i
         f"# Written {today.isoformat()} from a report of {run['target']} ({run['started']}).",
         "# Give every entry a real reason; an entry stops counting on its expiry date.",
         '# Add target = "glob" to an entry to accept it only for matching targets.',
+        "# covered: the checks that passed; one that stops judging (not applicable, error, partial)",
+        "# fails the gate as lost coverage.",
+        "covered = [",
+        *(f"  {_toml_string(c['id'])}," for c in report["checks"] if c["verdict"] == "pass"),
+        "]",
     ]
     for entry in report["checks"]:
         if not _is_failing(entry["verdict"], strict) and entry["verdict"] != "non-strict":

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from conformance.errors import UsageError
 from conformance.registry import AREAS, Check
 from conformance.runner import RunResult
 
@@ -22,7 +23,7 @@ READABLE_SCHEMAS = ("authconform.report/1", SCHEMA_VERSION)
 SEED_DETAIL = "hypothesis_seed"  # a check's details may carry the seed its hypothesis run used
 
 
-class ReportError(ValueError):
+class ReportError(UsageError):
     """A file given as a report is missing, not JSON, or not an authconform report."""
 
 
@@ -140,6 +141,16 @@ def control_text(control: dict[str, Any]) -> str:
     held = "held" if control.get("held") else "did not hold"
     detail = control.get("detail") or ""
     return f"{control.get('phase', '')}: {control.get('name', '')}: {held}" + (f" ({detail})" if detail else "")
+
+
+NOT_RUN = "not run: "  # how conformance.breaker words a check it kept from running
+
+
+def not_run_checks(report: dict[str, Any]) -> list[str]:
+    """The ids of the checks a stopped run did not run (verdict error, the stop's reason)."""
+    if not report["run"].get("stopped"):
+        return []
+    return [c["id"] for c in report["checks"] if c["verdict"] == "error" and str(c["reason"]).startswith(NOT_RUN)]
 
 
 def checks_by_area(report: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:

@@ -2,7 +2,9 @@
 
 Kept short on purpose (GitHub caps a comment at 65,536 characters): counts, the gate, at most
 ``MAX_ROWS`` failures with their rule and a shortened reason, the checks that judged less than
-asked (partial) with what they judged; report.html has the rest.
+asked (partial) with what they judged, then how to fix each (and a stateful failure's sequence,
+numbered); report.html has the rest. A stopped run says so once, at the top,
+and lists the checks it did not run on one line instead of one row each.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reports.json_report import control_text, coverage_text
+from conformance.breaker import Trip
+from reports.json_report import control_text, coverage_text, not_run_checks
 
 _ICON = {"pass": "✅", "fail": "❌", "error": "⚠️", "non-strict": "🟡", "partial": "🟠", "not-applicable": "➖"}
 MAX_ROWS = 40
 MAX_REASON = 240
+MAX_FIX = 600
+MAX_CHARS = 28_000  # the whole summary, well under GitHub's cap: the fixes stop where it is reached
 
 
 def _cell(text: str, limit: int = MAX_REASON) -> str:
@@ -32,17 +37,26 @@ def render(report: dict[str, Any]) -> str:
         " · ".join(f"{_ICON.get(k, '')} {k}: {v}" for k, v in summary.items()),
         "",
     ]
+    stopped = run.get("stopped")
+    not_run = not_run_checks(report)
+    if stopped:
+        lines += [f"**Run stopped: {_cell(Trip(**stopped).headline(), 1000)}**", ""]
+        if not_run:
+            lines += [f"Not run ({len(not_run)}, verdict error): " + ", ".join(f"`{c}`" for c in not_run), ""]
     gate = report.get("gate")
     if gate is not None:
         verdict = "passes" if gate["passed"] else "fails"
         lines.append(f"**Baseline gate {verdict}** (`{gate['baseline']}`): "
                      f"{len(gate['expected_failures'])} expected failure(s), "
-                     f"{len(gate['unexpected_failures'])} not in the baseline, {len(gate['stale'])} stale entr"
+                     f"{len(gate['unexpected_failures'])} not in the baseline, "
+                     f"{len(gate.get('coverage_lost', []))} pass(es) lost, {len(gate['stale'])} stale entr"
                      f"{'y' if len(gate['stale']) == 1 else 'ies'}.")
+        for lost in gate.get("coverage_lost", []):
+            lines.append(f"- coverage lost: `{lost['check']}` passed in the baseline, now {lost['verdict']}")
         for stale in gate["stale"]:
             lines.append(f"- stale: `{stale['check']}`: {_cell(stale['why'])}")
         lines.append("")
-    bad = [c for c in report["checks"] if c["verdict"] in ("fail", "error", "non-strict")]
+    bad = [c for c in report["checks"] if c["verdict"] in ("fail", "error", "non-strict") and c["id"] not in not_run]
     if bad:
         lines += ["| check | verdict | rule | reason |", "|---|---|---|---|"]
         for entry in bad[:MAX_ROWS]:
@@ -51,7 +65,8 @@ def render(report: dict[str, Any]) -> str:
                          f"{_cell(entry['rule'])} | {_cell(_reason(entry))} |")
         if len(bad) > MAX_ROWS:
             lines.append(f"\n… and {len(bad) - MAX_ROWS} more: see report.html.")
-    else:
+        lines += _fixes(bad[:MAX_ROWS], MAX_CHARS - sum(len(line) + 1 for line in lines))
+    elif not not_run:
         lines.append("No check failed.")
     partial = [c for c in report["checks"] if c["verdict"] == "partial"]
     if partial:
@@ -74,6 +89,27 @@ def _reason(entry: dict[str, Any]) -> str:
     """The reason, and the controls that did not hold (they say why the check could not judge)."""
     broken = [control_text(c) for c in entry.get("controls") or [] if not c.get("held")]
     return entry["reason"] + ("; control " + "; control ".join(broken) if broken else "")
+
+
+def _fixes(entries: list[dict[str, Any]], budget: int) -> list[str]:
+    """Under the table: per failure, how to fix it, and a stateful failure's steps as a numbered
+    list; as many as ``budget`` characters hold."""
+    lines = ["", "### How to fix"]
+    for index, entry in enumerate(entries):
+        fix = _cell(entry.get("remediation") or "see the rule", MAX_FIX)
+        block = ["", f"**`{entry['id']}`** ({entry['verdict']}): {fix}"]
+        steps = (entry.get("details") or {}).get("stateful_steps") or []
+        if steps:
+            seed = entry.get("hypothesis_seed")
+            block += ["", f"Failing sequence ({len(steps)} steps" + (f", seed `{seed}`" if seed is not None else "")
+                      + "):", ""]
+            block += [f"{n}. {_cell(step, 300)}" for n, step in enumerate(steps, 1)]
+        size = sum(len(line) + 1 for line in lines + block)
+        if size > budget:
+            lines += ["", f"… {len(entries) - index} more: see report.html."]
+            break
+        lines += block
+    return lines
 
 
 def write(report: dict[str, Any], directory: Path) -> Path:

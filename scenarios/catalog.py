@@ -31,6 +31,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from conformance.errors import UsageError
 from scenarios.steps import Step
 
 STORIES_PACKAGE = "scenarios.stories"
@@ -133,5 +134,5 @@ def get(name_or_path: str) -> Scenario:
     scenarios = {s.name: s for s in all_scenarios()}
     wanted = name_or_path.replace("_", "-")
     if wanted not in scenarios:
-        raise KeyError(f"no scenario named {name_or_path!r}; see `authconform scenario list`")
+        raise UsageError(f"no scenario named {name_or_path!r}; see `authconform scenario list`")
     return scenarios[wanted]

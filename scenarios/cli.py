@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from conformance import exitcodes
+from conformance.errors import UsageError
 from conformance.verdict import Verdict
 
 
@@ -69,7 +70,7 @@ def _chosen(names: list[str]) -> list[Any]:
     try:
         return [get(name) for name in names]
     except ScenarioFileError as exc:
-        raise ValueError(str(exc)) from None
+        raise UsageError(str(exc)) from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -82,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = []
     if args.target or args.profile:
         if args.fault:
-            raise ValueError("--fault switches faults on in the bundled reference; drop --target/--profile")
+            raise UsageError("--fault switches faults on in the bundled reference; drop --target/--profile")
         from conformance.deployments import http_source
         from scenarios.runner import scenario_check
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.context import CheckContext
+from conformance.errors import UsageError
 from conformance.profile import Profile
 from conformance.registry import Check, Level, Severity
 from conformance.runner import Deployment, unmet_needs
@@ -267,7 +268,7 @@ def reference_deployment(scenario: Scenario, profile: Profile, faults: Iterable[
     by_name = faults_by_name()
     for name in sorted(chosen):
         if name not in by_name:
-            raise KeyError(f"unknown fault {name!r} (see `authconform faults`)")
+            raise UsageError(f"unknown fault {name!r} (see `authconform faults`)")
         settings.update(by_name[name].config)
     source = in_process_source(profile, reference_config(chosen, **settings))
     deployment = source(scenario_check(scenario))

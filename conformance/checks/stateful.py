@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky, FlakyStrategyDefinition
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, get_state_machine_test, initialize, invariant, rule
 
+from conformance import hypothesis_profiles
 from conformance.api import Principal, Tokens
 from conformance.context import CheckContext
 from conformance.model import REAL_TIME_MARGIN, ContractModel, Expect, ModelSession, ModelUser
@@ -412,12 +413,16 @@ def stateful_model(ctx: CheckContext) -> None:
     records: list[list[dict[str, Any]]] = []
     machine = build_machine(ctx, transcript, records)
     machine.TestCase.settings = settings(
-        max_examples=(EXAMPLES if ctx.target.clock is not None else HTTP_EXAMPLES).get(profile_name, 10),
+        max_examples=hypothesis_profiles.max_examples()
+        or (EXAMPLES if ctx.target.clock is not None else HTTP_EXAMPLES).get(profile_name, 10),
         stateful_step_count=STEPS.get(profile_name, STEPS["ci"]),
         deadline=None,
         suppress_health_check=list(HealthCheck),
         database=None,
         print_blob=False,
+        # The report says what hypothesis found; its own notices (a shrink cut short by our budget,
+        # worded as "five minutes") would only be noise on the run's output.
+        verbosity=Verbosity.quiet,
         # The self-test only needs to know that a fault is caught; shrinking is for people.
         phases=tuple(Phase) if os.environ.get(NO_SHRINK_VARIABLE) != "1"
         else tuple(p for p in Phase if p is not Phase.shrink),
@@ -425,7 +430,10 @@ def stateful_model(ctx: CheckContext) -> None:
     # A fixed seed makes a run repeatable (AUTHCONF_HYPOTHESIS_SEED picks another). Hypothesis keeps
     # its own generator, so the seed goes on the test itself: the test run_state_machine_as_test
     # would build, built here so that hypothesis.seed can be put on it.
-    seed = int(os.environ.get("AUTHCONF_HYPOTHESIS_SEED") or DEFAULT_SEED)
+    # Randomized profiles share the run's one seed with the property checks (the report header's).
+    seed = hypothesis_profiles.seed()
+    if seed is None:
+        seed = int(os.environ.get(hypothesis_profiles.SEED_ENV) or DEFAULT_SEED)
     ctx.details["hypothesis_seed"] = seed
     test = get_state_machine_test(machine, settings=machine.TestCase.settings,
                                   _flaky_state={"selecting_rule": False})
@@ -441,11 +449,13 @@ def stateful_model(ctx: CheckContext) -> None:
         raise ControlFailed("the target answered a replayed sequence differently, so the model "
                             f"cannot judge it: {_first_line(exc)}") from None
     except (Mismatch, Flaky) as exc:
-        steps = transcript[-1] if transcript else []
+        steps = transcript[-1] if transcript else []  # hypothesis replays the shrunk example last
         ctx.details["stateful_steps"] = steps
         ctx.details["stateful_records"] = records[-1] if records else []
-        numbered = "; ".join(f"{i}. {line}" for i, line in enumerate(steps, 1))
-        raise CheckFailed(f"{_first_line(exc)} — shortest sequence found: {numbered}") from None
+        ctx.details["stateful_examples"] = len(transcript)
+        shrunk = "shortest sequence found" if os.environ.get(NO_SHRINK_VARIABLE) != "1" else "sequence (not shrunk)"
+        raise CheckFailed(f"{_first_line(exc)} — {shrunk}: {len(steps)} step(s), seed {seed} "
+                          "(numbered in the report: stateful_steps)") from None
     ctx.details["stateful_examples"] = len(transcript)
 
 

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from conformance import exitcodes
+from conformance.errors import UsageError
 from reports import baseline as baseline_mod
 from reports import json_report
 
@@ -14,7 +15,7 @@ def cmd_baseline_write(args: argparse.Namespace) -> int:
     report = json_report.load(args.report)
     out = Path(args.output)
     if out.exists() and not args.force:
-        raise ValueError(f"{out} exists; a baseline holds reasons people wrote: edit it, "
+        raise UsageError(f"{out} exists; a baseline holds reasons people wrote: edit it, "
                          "or pass --force to write over it")
     text = baseline_mod.from_report(report, days=args.days)
     out.write_text(text)

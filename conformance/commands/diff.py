@@ -19,4 +19,4 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(f"old: {args.old} ({old['run']['target']}, {old['run']['started']})")
         print(f"new: {args.new} ({new['run']['target']}, {new['run']['started']})")
         print(diff.render())
-    return exitcodes.CONFORMANCE_FAILURE if diff.regressions else exitcodes.OK
+    return exitcodes.CONFORMANCE_FAILURE if diff.failed(strict=args.strict) else exitcodes.OK

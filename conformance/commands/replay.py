@@ -12,6 +12,7 @@ from pathlib import Path
 
 from conformance import registry
 from conformance.deployments import http_source, in_process_source, parse_faults, reference_config
+from conformance.errors import UsageError
 from conformance.hypothesis_profiles import DEFAULT_PROFILE as DEFAULT_HYPOTHESIS_PROFILE
 from conformance.hypothesis_profiles import PROFILE_ENV as HYPOTHESIS_PROFILE_ENV
 from conformance.hypothesis_profiles import SEED_ENV
@@ -39,7 +40,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     report = json_report.load(args.report)
     recorded = {c["id"]: c for c in report["checks"]}
     if args.check not in recorded:
-        raise KeyError(f"{args.report} has no result for {args.check}; it has: {', '.join(recorded) or 'none'}")
+        raise UsageError(f"{args.report} has no result for {args.check}; it has: {', '.join(recorded) or 'none'}")
     entry = recorded[args.check]
     check = registry.get(args.check)
     meta = report["run"]
@@ -60,7 +61,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     else:
         url = args.target or meta.get("base_url")
         if not url:
-            raise ValueError(f"{args.report} records no base URL; pass --target URL")
+            raise UsageError(f"{args.report} records no base URL; pass --target URL")
         overrides["target.base_url"] = url
         profile = load(None if args.target and json_report.is_in_process(report) else profile_file,
                        overrides=overrides)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,11 +27,12 @@ class Prepared:
     baseline_path: str | None
     baseline: list[baseline_mod.Entry] | None
     meta: dict[str, Any]
+    covered: tuple[str, ...] = ()  # the checks the baseline recorded as passing
 
 
 def prepare_run(args: argparse.Namespace) -> Prepared:
     path = getattr(args, "baseline", None)
-    entries = baseline_mod.load(path) if path else None
+    loaded = baseline_mod.load_baseline(path) if path else None
     in_process = not (args.target or args.profile)
     meta: dict[str, Any] = {
         "faults": sorted(args.fault) if in_process else [],
@@ -41,7 +41,7 @@ def prepare_run(args: argparse.Namespace) -> Prepared:
         "hypothesis_profile": os.environ.get(HYPOTHESIS_PROFILE_ENV, DEFAULT_HYPOTHESIS_PROFILE),
         "hypothesis_seed": os.environ.get(SEED_ENV) or None,
     }
-    return Prepared(path, entries, meta)
+    return Prepared(path, loaded.entries if loaded else None, meta, loaded.covered if loaded else ())
 
 
 def finish_run(result: RunResult, args: argparse.Namespace, prepared: Prepared) -> int:
@@ -51,20 +51,33 @@ def finish_run(result: RunResult, args: argparse.Namespace, prepared: Prepared) 
     code = result.exit_code(strict=args.strict)
     if prepared.baseline is not None:
         gate = baseline_mod.evaluate(report, prepared.baseline, path=str(prepared.baseline_path),
-                                     strict=args.strict)
+                                     strict=args.strict, covered=prepared.covered)
         baseline_mod.annotate(report, gate)
         for line in gate.lines():
             print(line)
         code = exitcodes.OK if gate.passed else exitcodes.CONFORMANCE_FAILURE
     if result.stopped is not None:  # the target went away: no baseline makes that a pass
         code = exitcodes.TARGET_UNREACHABLE
-        print(f"{result.stopped.headline()}; the checks left were not run (verdict error)", file=sys.stderr)
     directory = Path(args.report_dir)
     write_all(report, directory)
-    print_summary(result.counts(), directory, result.finished - result.started)
+    print_summary(report, directory)
     return code
 
 
-def print_summary(counts: dict[str, int], directory: Path, seconds: float) -> None:
+def print_summary(report: dict[str, Any], directory: Path) -> None:
+    """The run's last line: the counts (checks a stopped run did not run apart), the wall time."""
+    counts = dict(report["summary"])
+    not_run = len(json_report.not_run_checks(report))
+    counts["error"] = counts.get("error", 0) - not_run
     parts = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
-    print(f"authconform: {parts} in {seconds:.1f} s; reports in {directory}/")
+    if not_run:
+        parts = ", ".join(p for p in (parts, f"{not_run} not run") if p)
+    stopped = report["run"].get("stopped")
+    head = "run stopped, " + _stop_kind(stopped) + ": " if stopped else ""
+    print(f"authconform: {head}{parts} in {float(report['run']['duration']):.1f} s; reports in {directory}/")
+
+
+def _stop_kind(stopped: dict[str, Any]) -> str:
+    what = "target unreachable" if stopped.get("kind") == "unreachable" else "target refuses to serve the suite"
+    after = stopped.get("after_check")
+    return what + (f" after {after}" if after else " before the first check")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from conformance.errors import UsageError
 from conformance.profile import Profile, ProfileError, load
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "load"
@@ -32,7 +33,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
 _DURATION = re.compile(r"^\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s?)?\s*$")
 
 
-class LoadUsageError(ValueError):
+class LoadUsageError(UsageError):
     """A bad option or setting of a load run; the message names it and the fix."""
 
 

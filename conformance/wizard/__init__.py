@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from conformance import exitcodes, registry
+from conformance.errors import UsageError
 from conformance.profile import load
 from conformance.wizard.draft import GUESS, render
 from conformance.wizard.probe import Options, Prober
@@ -41,9 +42,9 @@ def cmd_init(args: argparse.Namespace, *, environ: dict[str, str] | None = None,
              say: Callable[[str], None] = print) -> int:
     output = Path(args.output)
     if output.exists() and not args.force:
-        raise ValueError(f"{output} exists: pass --force to write over it, or -o another file")
+        raise UsageError(f"{output} exists: pass --force to write over it, or -o another file")
     if bool(args.username_env) != bool(args.password_env):
-        raise ValueError("pass --username-env and --password-env together (the names of two environment variables)")
+        raise UsageError("pass --username-env and --password-env together (the names of two environment variables)")
     environ = dict(os.environ if environ is None else environ)
     options = Options(target=args.target, signup=not args.no_signup, username_env=args.username_env,
                       password_env=args.password_env, tenant=args.tenant, client_id=args.client_id,

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.api import basic_credentials, json_path
+from conformance.errors import UsageError
 from conformance.minting import b64url_decode
 from conformance.profile import DEFAULT_PROFILE, OPERATION_CAPABILITY, load
 from conformance.targets.base import Response
@@ -375,7 +376,7 @@ class Prober:
             env = self.options.environ
             missing = [v for v in (self.options.username_env, self.options.password_env) if v not in env]
             if missing:
-                raise ValueError(f"environment variable(s) {', '.join(missing)} are not set: export the "
+                raise UsageError(f"environment variable(s) {', '.join(missing)} are not set: export the "
                                  "account's username and password before running init")
             self.credentials = {"username": env[self.options.username_env],
                                 "password": env[self.options.password_env], "tenant": self.options.tenant}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -40,8 +41,21 @@ def test_unreachable_target_exits_3(capsys: pytest.CaptureFixture[str], tmp_path
     code = main(["run", "--target", url, "--set", "target.ready_timeout=0.5",
                  "--report-dir", str(tmp_path)])
     assert code == exitcodes.TARGET_UNREACHABLE
-    err = capsys.readouterr().err
-    assert "unreachable" in err and url in err and "Traceback" not in err
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    # One banner with the reason, not one identical error line per check the run did not run.
+    banners = [line for line in out.splitlines() if url in line and "unreachable" in line]
+    assert len(banners) == 1 and banners[0].startswith("RUN STOPPED"), out
+    not_run = [line for line in out.splitlines() if line.startswith("not run (")]
+    assert len(not_run) == 1 and "TOK-ALG-NONE" in not_run[0], out
+    assert "ERROR " not in out and "area tokens done" not in out
+    summary = out.strip().splitlines()[-1]
+    assert "run stopped" in summary and "not run" in summary, summary
+    report = json.loads((tmp_path / "report.json").read_text())
+    # The wall time includes the pre-flight wait (0.5 s here), not only the instant the checks took.
+    assert report["run"]["duration"] >= 0.5
+    markdown = (tmp_path / "summary.md").read_text()
+    assert "**Run stopped: target unreachable" in markdown and "| `TOK-ALG-NONE`" not in markdown
 
 
 def test_unknown_fault_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
