@@ -195,6 +195,8 @@ class Api:
         known = {k: str(v) for k, v in (answer if isinstance(answer, dict) else {}).items()
                  if isinstance(v, (str, int)) and not isinstance(v, bool)}
         known.update({k: str(v) for k, v in sent.items() if k != "password" and isinstance(v, (str, int))})
+        if "email" not in known and "@" in known.get("username", ""):
+            known["email"] = known["username"]  # a user named by an e-mail address
         known["id"] = object_id
         self.known[object_id] = known
 

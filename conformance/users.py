@@ -73,7 +73,7 @@ class Users:
         return user
 
     def _create(self, role: str, tenant: str | None) -> Principal:
-        if role not in self.profile.roles:
+        if role not in self.profile.roles and self.profile.declares("roles"):
             raise NotApplicable(f"needs a {role} user, and the profile's [roles] has no role {role!r}")
         if self.profile.users.source == "accounts":
             return self._account(role, tenant)
