@@ -89,6 +89,8 @@ CONTRACT_PERMISSIONS: dict[str, list[str]] = {
     "admin": ["read", "write", "delete", "manage_users"],
     "superadmin": ["read", "write", "delete", "manage_users", "manage_roles", "audit"],
 }
+# The contract's longest password (CONTRACT.md: 8-128 characters); a target without a maximum must take it.
+CONTRACT_PASSWORD_MAX = 128
 # Tables a profile replaces whole, even over the default it extends (merging roles made a target
 # with "user" and "admin" a target with six roles).
 REPLACED_TABLES = ("roles", "permissions")
@@ -215,7 +217,8 @@ class PasswordsSection(Section):
     """The declared password length limits (also written [credentials] password_min / password_max)."""
 
     min_length: int = doc("shortest password accepted", 8, ge=0)
-    max_length: int = doc("longest password accepted; 0 (or left out): the target has no maximum", 0, ge=0)
+    max_length: int = doc("longest password accepted; 0 (or left out): the target has no maximum (a password "
+                          "of the contract's 128 characters must then be accepted)", 0, ge=0)
 
     @property
     def has_maximum(self) -> bool:

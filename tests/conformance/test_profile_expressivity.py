@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from recording import RecordingTarget, context
+from reference_runs import run_on_reference
 
 from conformance import profile, registry
 from conformance.api import Principal, Tokens
@@ -330,3 +331,10 @@ def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "foreign.toml"
     path.write_text(text)
     return path
+
+
+def test_no_declared_maximum_password_length_probes_only_what_is_declared() -> None:
+    result = run_on_reference("CRED-PASSWORD-LENGTH", base=profile.load(overrides={"passwords.max_length": 0}))
+    assert result.verdict is Verdict.PASS, result.reason
+    assert sorted(result.details["statuses"]) == ["128 (the contract's maximum (the target declares none))",
+                                                  "7 (one under the minimum)", "8 (exactly the minimum)"]
