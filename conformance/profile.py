@@ -796,6 +796,13 @@ def _validate_client(profile: Profile) -> None:
         if name not in profile.operations and name not in OPERATION_CAPABILITY:
             raise ProfileError(src, f"client.operations[{i}]", f"no operation named {name!r}",
                                "name one of: " + ", ".join(sorted(profile.operations)))
+        op = profile.operations.get(name)
+        if client.id and client.method == "basic" and op is not None and op.auth == "basic":
+            raise ProfileError(src, f"operations.{name}.auth",
+                               '"basic" sends the user\'s credentials in the Authorization header, where the '
+                               "client's HTTP Basic credentials also go",
+                               f'send the client credentials in the body ([client] method = "body"), or drop {name!r} '
+                               "from client.operations")
 
 
 def json_schema() -> dict[str, Any]:

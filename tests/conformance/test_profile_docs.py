@@ -63,3 +63,9 @@ def test_the_json_schema_describes_every_table_and_refuses_unknown_keys(capsys: 
     assert set(schema["properties"]["capabilities"]["items"]["enum"]) == set(CAPABILITIES)
     for _title, cls in profile_docs.tables():
         assert cls is profile_docs.Profile or cls.__name__ in schema["$defs"], cls.__name__
+
+
+def test_the_committed_json_schema_is_what_the_models_generate() -> None:
+    committed = PAGE.with_name("profile.schema.json").read_text()
+    assert committed == json.dumps(json_schema(), indent=2) + "\n", \
+        "docs/profile.schema.json is stale: authconform profile schema > docs/profile.schema.json"
