@@ -809,6 +809,16 @@ def json_schema() -> dict[str, Any]:
     """The JSON Schema of a profile, for editors (``authconform profile schema``)."""
     schema = Profile.model_json_schema()
     schema["properties"].pop("source", None)
+    # The other spellings the loader reads (ALIASES, _legacy), so an editor does not flag them.
+    schema["properties"]["credentials"] = {
+        "type": "object", "additionalProperties": False,
+        "description": "another spelling of [passwords]: password_min, password_max (0: no maximum)",
+        "properties": {"password_min": {"type": "integer", "minimum": 0},
+                       "password_max": {"type": "integer", "minimum": 0}}}
+    target = schema["$defs"]["TargetSection"]["properties"]
+    target["verify"] = {**target["verify_tls"], "description": "another name for verify_tls"}
+    # A profile that extends the reference may change one field of an operation and keep its path.
+    schema["$defs"]["Operation"].pop("required", None)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "authconform profile"
     return schema
