@@ -628,6 +628,9 @@ def _error(exc: ValidationError, source: str, overridden: set[str]) -> ProfileEr
             problem, hint = f"expected {word}, got {value!r}", f"set it to {word}"
         else:
             problem, hint = error["msg"], "see docs/profile-reference.md"
+    others = sorted({dotted(tuple(other["loc"])) for other in exc.errors()[1:]} - {path})
+    if others:
+        hint += f" (also to fix: {', '.join(others[:5])}{' ...' if len(others) > 5 else ''})"
     return _blame_override(ProfileError(source, path, problem, hint), overridden)
 
 
