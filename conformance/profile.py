@@ -10,6 +10,7 @@ file, the dotted field and the fix.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import os
@@ -114,8 +115,7 @@ class Problem(ValueError):
 def doc(text: str, default: Any = ..., **kwargs: Any) -> Any:
     """A field with its meaning (the reference page and the JSON Schema print it)."""
     if isinstance(default, (list, dict)):
-        value = default
-        return Field(default_factory=lambda: type(value)(value), description=text, **kwargs)
+        return Field(default_factory=lambda: copy.deepcopy(default), description=text, **kwargs)
     return Field(default, description=text, **kwargs)
 
 
