@@ -256,6 +256,8 @@ def test_a_check_needing_an_undeclared_operation_is_not_applicable(tmp_path: Pat
     assert unmet_needs(needing, deployment) == ["operation user_create, which the profile does not declare"]
     result = run_check(needing, deployment)
     assert result.verdict is Verdict.NOT_APPLICABLE and "operation user_create" in result.reason
+    typo = dataclasses.replace(check, needs=frozenset({"op:user_creat"}))
+    assert unmet_needs(typo, deployment) == ["unknown need 'op:user_creat'"]
 
 
 # Every capability but roles and cookies declared, each with one operation of its own at a path
