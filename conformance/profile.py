@@ -233,9 +233,10 @@ class Operation(Section):
                     "object (id, or any field the client sent, e.g. {title})")
     body: Literal["json", "form"] = doc('"json" or "form"', "json")
     auth: Literal["access", "none", "basic"] = doc(
-        '"access": the caller\'s access token goes along (as tokens.delivery says); "none": it does not (e.g. an '
-        'OAuth2 revocation endpoint that takes the refresh token in the body); "basic": HTTP Basic with the '
-        "user's own username and password (a login that takes no body)", "access")
+        '"access": the caller\'s access token goes along (as tokens.delivery says; the refresh operation sends '
+        'it only where send lists it); "none": it does not (e.g. an OAuth2 revocation endpoint that takes the '
+        'refresh token in the body); "basic": HTTP Basic with the user\'s own username and password (a login '
+        "that takes no body)", "access")
     refresh_in: Literal["", "body", "header", "cookie"] = doc(
         'where the operation presents the refresh token: "body" (field refresh_token, renamed by fields), '
         '"header" (tokens.refresh_header) or "cookie" (tokens.refresh_cookie); empty: not at all, except the '
