@@ -297,6 +297,8 @@ class UsersSection(Section):
                                                 'declared, else "accounts"', "signup")
     username_template: str = doc('how the suite names users it creates: {name} becomes a fresh name (e.g. '
                                  '"{name}@example.test" for a target that wants email addresses)', "{name}")
+    signup_role: str = doc("role a sign-up gives (the contract: the admin of a new tenant); another role makes "
+                           "the suite take the other roles from [[users.accounts]]", "admin")
     accounts: list[Account] = doc("pre-provisioned accounts per role and tenant", [])
 
     @field_validator("username_template")
@@ -779,6 +781,9 @@ def _validate_users(profile: Profile) -> None:
         raise ProfileError(src, "users.accounts", 'users.source is "accounts" but no account is listed',
                            'add [[users.accounts]] tables with role, username = "${VAR}" and '
                            'password = "${VAR}"')
+    if profile.declares("roles") and profile.declares("signup") and users.signup_role not in profile.roles:
+        raise ProfileError(src, "users.signup_role", f"{users.signup_role!r} is not a role of the profile",
+                           "name the role a sign-up gives, one of " + ", ".join(profile.roles_by_level()))
     for i, account in enumerate(users.accounts):
         where = f"users.accounts[{i}]"
         for name in ("username", "password"):

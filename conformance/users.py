@@ -45,10 +45,18 @@ class Users:
         return password
 
     def tenant_admin(self, tenant: str | None = None) -> Principal:
-        """A fresh tenant with its admin (sign-up), or the configured admin account."""
-        if self.profile.users.source == "accounts":
+        """A fresh tenant with its admin (sign-up), or the configured admin account (also where a
+        sign-up makes a user of another role: users.signup_role)."""
+        if self.profile.users.source == "accounts" or not self._signup_makes("admin"):
             return self._account("admin", tenant)
-        principal = Principal(self.username("admin-"), self.password(), tenant or _name("t-"), "admin")
+        return self._sign_up("admin", tenant)
+
+    def _signup_makes(self, role: str) -> bool:
+        """Does a sign-up give a user of ``role``? (Without roles, a user is any role.)"""
+        return not self.profile.declares("roles") or self.profile.users.signup_role == role
+
+    def _sign_up(self, role: str, tenant: str | None) -> Principal:
+        principal = Principal(self.username(f"{role}-"), self.password(), tenant or _name("t-"), role)
         response = self.ctx.api.signup(principal)
         self.ctx.control(200 <= response.status < 300,
                          f"sign-up of a fresh tenant answered {response.status}")
@@ -82,6 +90,11 @@ class Users:
             principal = self.tenant_admin(tenant)
             principal.role = role
             return principal
+        if self.profile.users.signup_role != "admin" and self.profile.declares("signup"):
+            # Sign-up makes plain users here, so no sign-up admin can create the others.
+            if role == self.profile.users.signup_role:
+                return self._sign_up(role, tenant)
+            return self._provisioned(role, tenant)
         if not self.profile.offers("user_create"):  # no user administration, or not this operation of it
             if role == "admin":
                 return self.tenant_admin(tenant)

@@ -340,3 +340,44 @@ def test_no_declared_maximum_password_length_probes_only_what_is_declared() -> N
     assert result.verdict is Verdict.PASS, result.reason
     assert sorted(result.details["statuses"]) == ["128 (the contract's maximum (the target declares none))",
                                                   "7 (one under the minimum)", "8 (exactly the minimum)"]
+
+
+SIGNUP_MAKES_USERS = """
+name = "sign-up makes plain users"
+capabilities = ["signup", "roles"]
+[roles]
+user = 10
+admin = 20
+[permissions]
+user = ["read"]
+admin = ["read", "manage_users"]
+[users]
+source = "signup"
+signup_role = "user"
+[[users.accounts]]
+role = "admin"
+username = "root"
+password = "${ROOT_PASSWORD}"
+[operations.signup]
+method = "POST"
+path = "/register"
+[operations.login]
+method = "POST"
+path = "/login"
+[operations.me]
+path = "/me"
+"""
+
+
+def test_a_signup_of_plain_users_never_stands_for_an_admin(tmp_path: Path) -> None:
+    target = RecordingTarget((201, {"id": 5}, []))
+    ctx = context(tmp_path, SIGNUP_MAKES_USERS, target, {"ROOT_PASSWORD": "root-pass-123"})
+    user = ctx.users.create("user")
+    assert (user.role, user.user_id, target.requests[0]["path"]) == ("user", "5", "/register")
+    admin = ctx.users.create("admin")
+    assert (admin.username, admin.role) == ("root", "admin") and ctx.users.tenant_admin().username == "root"
+    assert len(target.requests) == 1  # the admin is the declared account, not a sign-up
+    with pytest.raises(profile.ProfileError) as caught:
+        context(tmp_path, SIGNUP_MAKES_USERS.replace('signup_role = "user"', 'signup_role = "member"'),
+                RecordingTarget(), {"ROOT_PASSWORD": "x"})
+    assert caught.value.field_path == "users.signup_role" and "user, admin" in caught.value.fix
