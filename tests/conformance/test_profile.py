@@ -126,13 +126,14 @@ def test_roles_of_a_profile_replace_the_contracts_four(tmp_path: Path) -> None:
 
 
 def test_roles_without_permissions_have_none_of_the_reference(tmp_path: Path) -> None:
-    loaded = profile.load(write(tmp_path, 'extends = "reference"\n[roles]\nuser = 10\n'))
+    loaded = profile.load(write(tmp_path, 'extends = "reference"\n[roles]\nuser = 10\n[users]\nsignup_role = "user"\n'))
     assert loaded.roles == {"user": 10} and loaded.permissions == {}
 
 
 def test_a_permission_for_an_unknown_role_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ProfileError) as caught:
-        profile.load(write(tmp_path, 'extends = "reference"\n[roles]\nuser = 10\n[permissions]\nadmin = ["read"]\n'))
+        profile.load(write(tmp_path, 'extends = "reference"\n[roles]\nuser = 10\n[permissions]\nadmin = ["read"]\n'
+                                     '[users]\nsignup_role = "user"\n'))
     assert caught.value.field_path == "permissions.admin" and "user" in caught.value.fix
 
 
