@@ -78,6 +78,16 @@ OPERATION_CAPABILITY: dict[str, str] = {
     "document_update": "documents", "document_delete": "documents",
     "audit": "audit", "jwks": "jwks",
 }
+# Protections every JWT API owes (contract, header): probed whether declared or not, wherever
+# their ground exists, with the contract's defaults as the bound when the profile gives none.
+# Everything else in CAPABILITIES is an optional feature, not applicable unless declared.
+PROTECTIONS: dict[str, typing.Callable[[Profile], bool]] = {
+    "rate_limit_login": lambda profile: "login" in profile.operations,
+    "logout": lambda profile: "logout" in profile.operations,
+    "refresh": lambda profile: "refresh" in profile.operations,
+    "session_limit": lambda profile: any(profile.declares(c) for c in ("sessions", "idle_timeout",
+                                                                       "absolute_timeout")),
+}
 # A check's need "op:NAME" is met when the profile offers operation NAME (``Profile.offers``).
 OPERATION_NEED = "op:"
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -134,10 +144,10 @@ class TargetSection(Section):
     ready_timeout: float = doc("seconds the readiness probe waits for the target", 20.0)
     ready_path: str = doc("path probed for readiness (any HTTP answer counts)", "/healthz")
     max_wait: float = doc("longest real wait a time-dependent check may do over HTTP (s)", 120.0)
-    refusal_statuses: list[int] = doc("statuses the target refuses a credential with (a check passes on a "
-                                      "refusal only with one of these)", [401, 403])
-    rate_limited_statuses: list[int] = doc("statuses the target answers when a rate limit holds (never read "
-                                           "as a refusal)", [429])
+    refusal_statuses: list[int] = doc("statuses with which the target refuses a request for its credentials "
+                                      "(a Flask-JWT-Extended service answers 422 to a malformed token)", [401, 403])
+    rate_limited_statuses: list[int] = doc("statuses that mean the target's rate limiter answered, never a "
+                                           "refusal on the rule a check probes", [429])
 
     @field_validator("base_url")
     @classmethod
@@ -357,11 +367,11 @@ class LoadSection(Section):
 
 
 class AttackerSection(Section):
-    """The suite's own listener for checks that need the target to call out (a jku or x5u URL)."""
+    """Where the suite's attacker endpoints (jku / x5u key servers) listen, so the target can reach them."""
 
-    bind: str = doc("address the listener binds", "127.0.0.1")
-    public_url: str = doc("URL the target reaches the listener at, when it is not the bound address "
-                          "(empty: http://BIND:PORT)", "")
+    bind: str = doc("address the attacker server binds; loopback serves only loopback targets", "127.0.0.1")
+    public_url: str = doc("URL under which the target reaches the attacker server (empty: http://bind:port, "
+                          "only for a loopback target)", "")
 
 
 class Profile(Section):
@@ -390,7 +400,8 @@ class Profile(Section):
     load: LoadSection = Field(default_factory=LoadSection)
     client: ClientSection = Field(default_factory=ClientSection)
     attacker: AttackerSection = Field(default_factory=AttackerSection)
-    waive: dict[str, str] = doc("protection name -> why this target is allowed to lack it (shown in reports)", {})
+    waive: dict[str, str] = doc("protection -> the reason it is waived; a waived protection's checks are not "
+                                "applicable with that reason, shown in the report", {})
 
     @model_validator(mode="before")
     @classmethod
@@ -417,8 +428,29 @@ class Profile(Section):
                               f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(CAPABILITIES))
         return value
 
+    @field_validator("waive")
+    @classmethod
+    def _waived_protections(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, reason in value.items():
+            if name not in PROTECTIONS:
+                close = difflib.get_close_matches(name, PROTECTIONS, n=1)
+                raise Problem(f"{name!r} is not a protection every JWT API owes",
+                              f"did you mean {close[0]!r}?" if close else "waive one of " + ", ".join(PROTECTIONS)
+                              + " (an optional feature is simply left out of capabilities)")
+            if not reason.strip():
+                raise Problem(f"{name} is waived without a reason", f'say why, e.g. {name} = "the gateway does it"')
+        return value
+
     def declares(self, capability: str) -> bool:
         return capability in self.capabilities
+
+    def probes(self, capability: str) -> bool:
+        """Are the checks of ``capability`` run? An optional feature's only when declared; a
+        protection every JWT API owes whenever its ground exists (see PROTECTIONS)."""
+        if self.declares(capability):
+            return True
+        ground = PROTECTIONS.get(capability)
+        return ground is not None and ground(self)
 
     def offers(self, operation: str) -> bool:
         """Is the operation described, and its capability declared? Checks call no other."""

@@ -157,8 +157,13 @@ def test_the_coordinators_fields_have_their_defaults() -> None:
     assert loaded.target.refusal_statuses == [401, 403] and loaded.target.rate_limited_statuses == [429]
     assert (loaded.attacker.bind, loaded.attacker.public_url) == ("127.0.0.1", "")
     assert loaded.waive == {}
-    waived = profile.load(overrides={"waive": {"jti": "tokens are single-use by design"}})
-    assert waived.waive["jti"] == "tokens are single-use by design"
+    waived = profile.load(overrides={"waive": {"rate_limit_login": "the gateway throttles logins"}})
+    assert waived.waive["rate_limit_login"] == "the gateway throttles logins"
+    for waive, fix in (({"rate_limit_logins": "x"}, "did you mean 'rate_limit_login'?"),
+                       ({"cookies": "x"}, "left out of capabilities"), ({"logout": " "}, "say why")):
+        with pytest.raises(ProfileError) as caught:
+            profile.load(overrides={"waive": waive})
+        assert caught.value.field_path == "waive" and fix in caught.value.fix
 
 
 def test_one_error_names_the_other_fields_to_fix_too(tmp_path: Path) -> None:
