@@ -78,8 +78,8 @@ def unmet_needs(check: Check, deployment: Deployment) -> list[str]:
         elif need.startswith(OPERATION_NEED) and need.removeprefix(OPERATION_NEED) in OPERATION_CAPABILITY:
             if not deployment.profile.offers(need.removeprefix(OPERATION_NEED)):
                 missing.append(f"operation {need.removeprefix(OPERATION_NEED)}, which the profile does not declare")
-        else:
-            missing.append(f"unknown need '{need}'")
+        else:  # a harness bug (main validates needs at registration)
+            raise ValueError(f"check {check.id}: unknown need {need!r}")
     return missing
 
 
