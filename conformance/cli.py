@@ -159,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_init_parser(commands)
     _add_verbose_everywhere(parser)
+    from conformance.profile_cli import add_parser as add_profile_parser
+
+    add_profile_parser(commands)
     return parser
 
 
@@ -487,6 +490,12 @@ def _init_main(args: argparse.Namespace) -> int:
     return cmd_init(args)
 
 
+def _profile_main(args: argparse.Namespace) -> int:
+    from conformance.profile_cli import main as profile_main
+
+    return profile_main(args)
+
+
 def _scenario_main(args: argparse.Namespace) -> int:
     from scenarios.cli import main as scenario_main
 
@@ -502,7 +511,7 @@ def _load_main(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "checks": cmd_checks, "faults": cmd_faults, "selftest": cmd_selftest,
             "baseline": _report_command("cmd_baseline_write"), "diff": _report_command("cmd_diff"),
             "replay": _report_command("cmd_replay"), "compare": _report_command("cmd_compare"),
-            "scenario": _scenario_main, "load": _load_main, "init": _init_main}
+            "scenario": _scenario_main, "load": _load_main, "init": _init_main, "profile": _profile_main}
 
 if __name__ == "__main__":
     raise SystemExit(main())

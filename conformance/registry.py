@@ -178,9 +178,10 @@ def check(
 
 
 def known_needs() -> frozenset[str]:
-    from conformance.profile import CAPABILITIES
+    from conformance.profile import CAPABILITIES, OPERATION_CAPABILITY, OPERATION_NEED
 
-    return frozenset(CAPABILITIES) | ABILITIES | {MINTING}
+    return (frozenset(CAPABILITIES) | ABILITIES | {MINTING}
+            | {OPERATION_NEED + name for name in OPERATION_CAPABILITY})
 @functools.cache
 def remediation_table() -> dict[str, str]:
     """Check id -> remediation text, from ``REMEDIATION_FILE``."""
