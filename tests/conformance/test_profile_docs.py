@@ -50,7 +50,10 @@ def test_dry_run_groups_capabilities_by_section_and_counts(capsys: pytest.Captur
     assert main(["run", "--dry-run", "--target", "http://127.0.0.1:9", "--set", 'capabilities=["signup"]']) == 0
     out = capsys.readouterr().out
     assert "§2 refresh, logout, revocation  none  (not declared: refresh, logout" in out
-    assert "REV-LOGOUT-ACCESS                not applicable: needs capability 'logout'" in out
+    # logout is a protection every API owes: probed where the operation exists, declared or not;
+    # logout-everywhere is an optional feature.
+    assert "REV-LOGOUT-ACCESS                run" in out
+    assert "REV-LOGOUT-ALL                   not applicable: needs capability 'logout_all'" in out
     assert "are not applicable (never a pass)" in out
 
 
