@@ -80,9 +80,28 @@ class Users:
                                 "account to [[users.accounts]]")
         return user
 
+    def standing_for(self, contract_role: str) -> str:
+        """The target's own role that stands where a check names one of the contract's roles: the
+        lowest for viewer, the highest for superadmin, the lowest that manages users for admin, the
+        lowest above the bottom that may write for editor."""
+        ordered = self.profile.roles_by_level()
+        permissions = self.profile.permissions
+
+        def lowest_with(permission: str, above: int = 0) -> str:
+            return next((r for r in ordered[above:] if permission in permissions.get(r, [])), "")
+
+        standing = {"viewer": ordered[0] if ordered else "",
+                    "superadmin": ordered[-1] if ordered else "",
+                    "admin": lowest_with("manage_users") or (ordered[-1] if len(ordered) > 1 else ""),
+                    "editor": lowest_with("write", above=1)}.get(contract_role, "")
+        if not standing:
+            raise NotApplicable(f"needs a {contract_role} user, and no role of the profile's [roles] "
+                                f"({', '.join(ordered) or 'none'}) stands for it")
+        return standing
+
     def _create(self, role: str, tenant: str | None) -> Principal:
         if role not in self.profile.roles and self.profile.declares("roles"):
-            raise NotApplicable(f"needs a {role} user, and the profile's [roles] has no role {role!r}")
+            role = self.standing_for(role)
         if self.profile.users.source == "accounts":
             return self._account(role, tenant)
         if not self.profile.declares("roles"):
