@@ -133,11 +133,58 @@ def test_init_against_the_cookie_portal(portal_target: Served, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     text = init(portal_target, tmp_path / "portal.toml", capsys=capsys, monkeypatch=monkeypatch)
     for observed in ('delivery = "cookie"', 'csrf_header = "X-Portal-CSRF"',
-                     'username_template = "{name}@example.test"', 'path = "/account/sessions/{id}"'):
+                     'username_template = "{name}@example.com"', 'path = "/account/sessions/{id}"'):
         assert observed in text
     got = run_reviewed(portal_target, text, tmp_path / "reviewed.toml", {"min_length": 10, "max_length": 64})
     agrees_with_pinned(portal_target, got)
     assert got["COOK-CSRF"] == "pass" and got["SES-DELETE"] == "pass"
+
+
+def _operation(text: str, name: str) -> str:
+    """The lines of ``[operations.NAME]`` in a written profile ("" when it has none)."""
+    head = f"[operations.{name}]"
+    return text.split(head, 1)[1].split("\n[", 1)[0] if head in text else ""
+
+
+def test_init_against_members_drf_with_an_admin_account(members_target: Served, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = init(members_target, tmp_path / "members.toml", "--username-env", "MEMBERS_ADMIN1", "--password-env",
+                "MEMBERS_ADMIN1_PASSWORD", capsys=capsys, monkeypatch=monkeypatch)
+    # Django's routes end in a slash (APPEND_SLASH redirects the others): init follows the redirect.
+    for name, path in (("login", "/api/token/"), ("refresh", "/api/token/refresh/"),
+                       ("logout", "/api/token/blacklist/"), ("signup", "/api/register/"), ("me", "/api/users/me/")):
+        assert f'path = "{path}"' in _operation(text, name), name
+    assert 'fields = { refresh_token = "refresh" }' in _operation(text, "logout")
+    assert 'access_field = "access"' in text and 'role = "admin"  # observed' in text
+
+
+def test_init_against_tracker_reads_the_email_signup_from_its_openapi(tracker_target: Served, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = init(tracker_target, tmp_path / "tracker.toml", capsys=capsys, monkeypatch=monkeypatch)
+    assert 'fields = { username = "email", password = "password" }' in _operation(text, "signup")
+    assert 'username_template = "{name}@example.com"' in text  # email-validator refuses example.test
+    assert 'path = "/auth/jwt/login"' in _operation(text, "login") and 'body = "form"' in text
+    assert 'path = "/auth/jwt/logout"' in _operation(text, "logout")
+    assert "access_ttl = 3600  # observed on an access token: exp minus the time of login" in text
+    assert "exp - iat" not in text
+
+
+def test_init_against_vault_finds_its_signup_and_session_login(vault_target: Served, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = init(vault_target, tmp_path / "vault.toml", capsys=capsys, monkeypatch=monkeypatch)
+    assert 'path = "/v1/users"' in _operation(text, "signup")  # an open POST to the users collection
+    assert 'path = "/v1/sessions"' in _operation(text, "login")
+    assert 'session_field = "session_id"' in text
+
+
+def test_init_against_ledger_names_its_login_route(ledger_target: Served, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = init(ledger_target, tmp_path / "ledger.toml", capsys=capsys, monkeypatch=monkeypatch)
+    assert 'path = "/api/auth/login"' in _operation(text, "login")
 
 
 def test_init_refuses_to_overwrite_and_reports_an_unreachable_target(tmp_path: Path,
