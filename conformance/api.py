@@ -1,24 +1,33 @@
 """The contract's operations (login, refresh, logout, ...) spoken in the target's own dialect.
 
 The profile says, per operation, the method, path, body format and field names, and how tokens
-come back (JSON fields or cookies) and go (a header with a scheme, or cookies plus a CSRF header).
-Checks speak in contract terms; this module translates.
+come back (JSON fields or cookies) and go (a header with a scheme, or cookies plus a CSRF header,
+HTTP Basic with the user's own credentials, tokens in the body, a session id in a header). A path's
+{placeholders} are filled from the user or the object the call is about. Checks speak in contract
+terms; this module translates, and refuses to call an operation the profile does not declare.
 """
 
 from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
+from conformance.minting import split
 from conformance.targets.base import Response
+from conformance.verdict import ControlFailed, NotApplicable
 
 if TYPE_CHECKING:
     from conformance.context import CheckContext
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Operations that create an object the suite later names in paths: the Api remembers what it sent.
+CREATING = {"signup": "user", "user_create": "user", "document_create": "document"}
+# Contract fields of the user that go in an HTTP Basic header instead of the body (auth = "basic").
+BASIC_FIELDS = ("username", "password")
 
 
 @dataclass
@@ -30,6 +39,13 @@ class Principal:
     tenant: str
     role: str
     user_id: str = ""
+    email: str = ""
+
+    def placeholder(self, name: str) -> str:
+        """The value of ``{name}`` in a route about this user ("" when unknown)."""
+        values = {"username": self.username, "id": self.user_id, "user_id": self.user_id, "tenant": self.tenant,
+                  "email": self.email or (self.username if "@" in self.username else ""), "role": self.role}
+        return values.get(name, "")
 
 
 @dataclass
@@ -42,6 +58,7 @@ class Tokens:
     cookies: dict[str, str] = field(default_factory=dict)
     response: Response | None = None
     refresh_kept: bool = False  # the answer carried no refresh token; the previous one is kept
+    user: Principal | None = None  # who logged in: fills {username} etc. in the routes these tokens call
 
     @property
     def ok(self) -> bool:
@@ -66,10 +83,24 @@ def basic_credentials(client_id: str, secret: str) -> str:
     return base64.b64encode(raw.encode()).decode()
 
 
+def user_basic_credentials(username: str, password: str) -> str:
+    """A user's own HTTP Basic credentials (RFC 7617: user-id ":" password, UTF-8)."""
+    return base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    """The claims of a JWT without verifying it ({} when it is not one)."""
+    try:
+        return split(token)[1]
+    except (ValueError, TypeError):
+        return {}
+
+
 class Api:
     def __init__(self, ctx: CheckContext) -> None:
         self.ctx = ctx
         self.profile = ctx.profile
+        self.known: dict[str, dict[str, str]] = {}  # object id -> what the suite sent and was answered
         client = self.profile.client
         if client.secret:
             ctx.redactor.add(client.secret, basic_credentials(client.id, client.secret))
@@ -88,18 +119,28 @@ class Api:
         csrf: bool = True,
         worker: int = 0,
         note: str = "",
+        user: Principal | None = None,
+        carry: Tokens | None = None,
     ) -> Response:
+        """Call ``operation`` as the profile describes it. ``auth`` authenticates the call (when the
+        operation takes the access token); ``carry`` are tokens the operation sends otherwise (in its
+        body, a session header); ``user`` and ``ids`` fill the path's {placeholders}."""
+        if not self.profile.offers(operation):
+            raise NotApplicable(f"operation {operation} is not declared in the profile")
         op = self.profile.operation(operation)
-        path = op.path
-        for key, value in (ids or {}).items():
-            path = path.replace("{" + key + "}", str(value))
+        carried = carry if carry is not None else auth if isinstance(auth, Tokens) else None
+        path = self._fill(operation, op.path, ids or {}, user or (carried.user if carried else None))
         request_headers = dict(headers or {})
         request_cookies = dict(cookies or {})
         body = dict(body) if body is not None else None
         if auth is not None and op.auth == "access":
             self._authenticate(op.method, auth, request_headers, request_cookies, csrf)
+        if op.auth == "basic" and body is not None:
+            body = self._basic(body, request_headers)
         if isinstance(auth, Tokens) and op.refresh_in and auth.refresh:
             body = self._present_refresh(op.refresh_in, auth.refresh, request_headers, request_cookies, body)
+        if carried is not None:
+            body = self._carry(op.send, op.session_header, carried, request_headers, body)
         client = self.profile.client
         if client.id and operation in client.operations:
             if client.method == "basic":
@@ -108,7 +149,7 @@ class Api:
                 body = {**(body or {}), "client_id": client.id,
                         **({"client_secret": client.secret} if client.secret else {})}
         payload: dict[str, Any] | None = None
-        if body is not None or op.extra:
+        if body or op.extra or (body is not None and op.auth != "basic"):
             payload = dict(op.extra)
             for name, value in (body or {}).items():
                 payload[op.fields.get(name, name)] = value
@@ -118,9 +159,78 @@ class Api:
                 kwargs["form"] = {k: str(v) for k, v in payload.items()}
             else:
                 kwargs["json_body"] = payload
-        return self.ctx.send(op.method, path, headers=request_headers, params=params,
-                             cookies=request_cookies, worker=worker,
-                             note=note or operation, **kwargs)
+        response = self.ctx.send(op.method, path, headers=request_headers, params=params,
+                                 cookies=request_cookies, worker=worker, note=note or operation, **kwargs)
+        if operation in CREATING and 200 <= response.status < 300:
+            self._remember(operation, response, body or {})
+        return response
+
+    # -------------------------------------------------------------- what the suite knows of objects
+    def object_id(self, operation: str, response: Response, sent: dict[str, Any] | None = None) -> str:
+        """The id of the object an answer is about: the operation's id_field in the answer (or one
+        level down, ``{"user": {...}}``), else the value the client sent under that field."""
+        field_name = self.profile.operations[operation].id_field if operation in self.profile.operations else "id"
+        data = response.json()
+        if isinstance(data, dict):
+            for candidate in (data, *(v for v in data.values() if isinstance(v, dict))):
+                value = candidate.get(field_name)
+                if isinstance(value, (str, int)) and not isinstance(value, bool):
+                    return str(value)
+        if sent is not None and sent.get(field_name) is not None:
+            return str(sent[field_name])
+        return ""
+
+    def row_id(self, operation: str, row: Any) -> str:
+        """The id of one row of a listing answered by ``operation`` (its id_field)."""
+        field_name = self.profile.operations[operation].id_field if operation in self.profile.operations else "id"
+        value = row.get(field_name) if isinstance(row, dict) else None
+        return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+
+    def _remember(self, operation: str, response: Response, sent: dict[str, Any]) -> None:
+        object_id = self.object_id(operation, response, sent)
+        if not object_id:
+            return
+        data = response.json()
+        answer = data.get(CREATING[operation], data) if isinstance(data, dict) else {}
+        known = {k: str(v) for k, v in (answer if isinstance(answer, dict) else {}).items()
+                 if isinstance(v, (str, int)) and not isinstance(v, bool)}
+        known.update({k: str(v) for k, v in sent.items() if k != "password" and isinstance(v, (str, int))})
+        if "email" not in known and "@" in known.get("username", ""):
+            known["email"] = known["username"]  # a user named by an e-mail address
+        known["id"] = object_id
+        self.known[object_id] = known
+
+    def _fill(self, operation: str, path: str, ids: dict[str, str], user: Principal | None) -> str:
+        """Fill each {placeholder}: from ``ids``, else from what the suite knows of the object ids["id"]
+        names (a user or an object it created), else from ``user``. An unknown one is an error: a
+        literal {name} must never go out."""
+        known = self.known.get(str(ids.get("id", "")), {})
+        for name in self.profile.operation(operation).placeholders():
+            value = ids.get(name) or known.get(name) or (user.placeholder(name) if user is not None else "")
+            if not value:
+                raise ControlFailed(f"operation {operation} ({path}) needs {{{name}}}, which the suite does not "
+                                    "know for this call")
+            path = path.replace("{" + name + "}", str(value))
+        return path
+
+    def _basic(self, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        """auth = "basic": the user's username and password leave the body for an HTTP Basic header."""
+        username, password = (str(body.get(name, "")) for name in BASIC_FIELDS)
+        credentials = user_basic_credentials(username, password)
+        self.ctx.redactor.add(credentials)
+        headers["Authorization"] = f"Basic {credentials}"
+        return {k: v for k, v in body.items() if k not in BASIC_FIELDS}
+
+    def _carry(self, send: Sequence[str], session_header: str, tokens: Tokens, headers: dict[str, str],
+               body: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The tokens an operation also sends (``send`` in its body, ``session_header``)."""
+        values = {"access_token": tokens.access, "refresh_token": tokens.refresh, "session_id": tokens.session_id}
+        extra = {name: values[name] for name in send if values.get(name)}
+        if extra:
+            body = {**(body or {}), **extra}
+        if session_header and tokens.session_id:
+            headers[session_header] = tokens.session_id
+        return body
 
     def _authenticate(self, method: str, auth: Tokens | str, headers: dict[str, str],
                       cookies: dict[str, str], csrf: bool) -> None:
@@ -154,19 +264,30 @@ class Api:
             body = {**(body or {}), "refresh_token": refresh}
         return body
 
+    def claim(self, token: str, which: str) -> str:
+        """The ``which`` ("subject", "role" or "tenant") claim of a token, under the profile's name for it."""
+        spec = self.profile.tokens
+        name = {"subject": spec.subject_claim, "role": spec.role_claim, "tenant": spec.tenant_claim}[which]
+        value = claims_of(token).get(name)
+        return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+
     def bearer(self, token: str) -> dict[str, str]:
         """The header that presents ``token`` the way the target expects an access token."""
         tokens = self.profile.tokens
         return {tokens.header: f"{tokens.scheme} {token}".strip()}
 
     # -------------------------------------------------------------- token extraction
-    def tokens_from(self, response: Response, previous: Tokens | None = None) -> Tokens:
+    def tokens_from(self, response: Response, previous: Tokens | None = None, *, operation: str = "") -> Tokens:
+        """The tokens of a login answer (or, with ``previous``, of a refresh answer), read at the
+        operation's own JSON paths, else the profile-wide ones."""
         spec = self.profile.tokens
+        operation = operation or ("refresh" if previous is not None else "login")
         data = response.json()
         result = Tokens(response=response)
         if previous is not None:
             result.cookies = dict(previous.cookies)
             result.session_id = previous.session_id
+            result.user = previous.user
         if spec.delivery == "cookie":
             for cookie in response.set_cookies():
                 if cookie.clears:
@@ -176,14 +297,15 @@ class Api:
             result.access = result.cookies.get(spec.access_cookie, "")
             result.refresh = result.cookies.get(spec.refresh_cookie, "")
         else:
-            access = json_path(data, spec.access_field)
-            refresh = json_path(data, spec.refresh_field)
+            access = json_path(data, self.profile.access_path(operation))
+            refresh = json_path(data, self.profile.refresh_path(operation))
             result.access = access if isinstance(access, str) else ""
             result.refresh = refresh if isinstance(refresh, str) else ""
             if not result.refresh and previous is not None and result.access:
                 # A refresh answer without a refresh token: the client keeps using the one it has.
                 result.refresh, result.refresh_kept = previous.refresh, bool(previous.refresh)
-        session = json_path(data, spec.session_field) if spec.session_field else None
+        session_path = self.profile.session_path(operation)
+        session = json_path(data, session_path) if session_path else None
         if isinstance(session, (str, int)):
             result.session_id = str(session)
         self.ctx.redactor.add(result.access, result.refresh, *result.cookies.values())
@@ -216,6 +338,7 @@ class Api:
         declared login limiter refuses (429) is retried once, after its window has passed."""
         response = self.login_response(principal, worker=worker, extra=extra, retry_limited=True)
         tokens = self.tokens_from(response)
+        tokens.user = principal
         self.ctx.control(200 <= response.status < 300 and tokens.ok,
                          f"login of a valid {principal.role} answered {response.status} without tokens")
         return tokens
@@ -242,13 +365,19 @@ class Api:
     def refresh_response(self, tokens: Tokens | str, *, worker: int = 0) -> Response:
         spec = self.profile.tokens
         refresh = tokens if isinstance(tokens, str) else tokens.refresh
+        if not self.profile.offers("refresh"):
+            raise NotApplicable("operation refresh is not declared in the profile")
         where = self.profile.operation("refresh").refresh_in
         if not where:
             where = "cookie" if spec.delivery == "cookie" and not isinstance(tokens, str) else "body"
         headers: dict[str, str] = {}
         cookies: dict[str, str] = {}
-        body = self._present_refresh(where, refresh, headers, cookies, None)
-        return self.call("refresh", body=body, headers=headers, cookies=cookies, worker=worker)
+        op = self.profile.operation("refresh") if self.profile.offers("refresh") else None
+        if op is not None and not op.refresh_in and "refresh_token" in op.send:
+            where = ""  # the body carries it, as send says
+        body = self._present_refresh(where, refresh, headers, cookies, None) if where else None
+        carry = tokens if isinstance(tokens, Tokens) else Tokens(refresh=tokens)
+        return self.call("refresh", body=body, headers=headers, cookies=cookies, worker=worker, carry=carry)
 
     def refresh(self, tokens: Tokens, *, worker: int = 0) -> Tokens:
         response = self.refresh_response(tokens, worker=worker)

@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.wizard import add_parser as add_init_parser
 
     add_init_parser(commands)
+    from conformance.profile_cli import add_parser as add_profile_parser
+
+    add_profile_parser(commands)
     return parser
 
 
@@ -313,6 +316,12 @@ def _init_main(args: argparse.Namespace) -> int:
     return cmd_init(args)
 
 
+def _profile_main(args: argparse.Namespace) -> int:
+    from conformance.profile_cli import main as profile_main
+
+    return profile_main(args)
+
+
 def _scenario_main(args: argparse.Namespace) -> int:
     from scenarios.cli import main as scenario_main
 
@@ -328,7 +337,7 @@ def _load_main(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "checks": cmd_checks, "faults": cmd_faults, "selftest": cmd_selftest,
             "baseline": _report_command("cmd_baseline_write"), "diff": _report_command("cmd_diff"),
             "replay": _report_command("cmd_replay"), "compare": _report_command("cmd_compare"),
-            "scenario": _scenario_main, "load": _load_main, "init": _init_main}
+            "scenario": _scenario_main, "load": _load_main, "init": _init_main, "profile": _profile_main}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -26,22 +26,32 @@ class SigningKey:
     kid: str = ""
 
 
+@dataclass(frozen=True)
+class ClaimNames:
+    """What the target calls the subject, role and tenant claims (the profile's [tokens] *_claim)."""
+
+    subject: str = "sub"
+    role: str = "role"
+    tenant: str = "tid"
+
+
 class Minter:
-    def __init__(self, signing: SigningKey, *, issuer: str, audience: str) -> None:
+    def __init__(self, signing: SigningKey, *, issuer: str, audience: str, names: ClaimNames | None = None) -> None:
         self.signing = signing
         self.issuer = issuer
         self.audience = audience
+        self.names = names or ClaimNames()
 
     def claims(self, *, sub: str, tid: str, sid: str, role: str = "viewer", token_type: str = "access",
                lifetime: int = 300, now: float | None = None) -> dict[str, Any]:
         issued = int(time.time() if now is None else now)
         claims: dict[str, Any] = {
-            "sub": sub, "tid": tid, "sid": sid, "type": token_type, "jti": secrets.token_hex(16),
-            "iat": issued, "nbf": issued, "exp": issued + lifetime,
+            self.names.subject: sub, self.names.tenant: tid, "sid": sid, "type": token_type,
+            "jti": secrets.token_hex(16), "iat": issued, "nbf": issued, "exp": issued + lifetime,
             "iss": self.issuer, "aud": self.audience,
         }
         if token_type == "access":
-            claims["role"] = role
+            claims[self.names.role] = role
         return claims
 
     def mint(self, claims: dict[str, Any], headers: dict[str, Any] | None = None) -> str:

@@ -1,26 +1,29 @@
 """Target profiles: what a target is, how the contract's operations map onto it, what it declares.
 
-A profile is TOML. It is read over the bundled default (which describes the reference), so a
-profile names only what differs. ``${NAME}`` is expanded from the environment, and any field can be
-overridden from the command line (``--set tokens.access_ttl=60``). Every mistake is reported as
-one ``ProfileError`` naming the file, the field and the fix.
+A profile is TOML validated by the pydantic models below. It describes one target on its own: an
+operation it does not map does not exist. Only a profile that says ``extends = "reference"`` (the
+bundled default, and profiles for the reference) is read over the bundled default, key by key.
+``${NAME}`` is expanded from the environment, and any field can be overridden from the command
+line (``--set tokens.access_ttl=60``). Every mistake is reported as one ``ProfileError`` naming the
+file, the dotted field and the fix.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import hashlib
 import os
 import re
 import tomllib
-import types
 import typing
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_PROFILE = Path(__file__).parent / "profiles" / "reference.toml"
+# The only profile another may extend: the bundled default, which describes the reference.
+EXTENDABLE = {"reference": DEFAULT_PROFILE}
 
 # Capabilities a profile may declare; a check needing an undeclared one is "not applicable".
 CAPABILITIES: dict[str, str] = {
@@ -67,15 +70,28 @@ OPERATION_CAPABILITY: dict[str, str] = {
     "login": "", "me": "", "health": "",
     "signup": "signup", "refresh": "refresh", "logout": "logout", "logout_all": "logout_all",
     "sessions_list": "sessions", "session_delete": "sessions",
-    "me_update": "password_change", "me_delete": "delete_account",
+    "me_update": "password_change", "me_delete": "delete_account", "me_role": "",
     "users_list": "user_admin", "user_create": "user_admin", "user_role": "user_admin",
     "user_delete": "user_admin",
     "documents_list": "documents", "document_create": "documents", "document_get": "documents",
     "document_update": "documents", "document_delete": "documents",
     "audit": "audit", "jwks": "jwks",
 }
+# A check's need "op:NAME" is met when the profile offers operation NAME (``Profile.offers``).
+OPERATION_NEED = "op:"
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-REFRESH_PLACES = ("body", "header", "cookie")
+
+# The contract's role hierarchy and permissions (CONTRACT.md §3): what a profile without [roles] has.
+CONTRACT_ROLES: dict[str, int] = {"viewer": 10, "editor": 20, "admin": 30, "superadmin": 40}
+CONTRACT_PERMISSIONS: dict[str, list[str]] = {
+    "viewer": ["read"],
+    "editor": ["read", "write"],
+    "admin": ["read", "write", "delete", "manage_users"],
+    "superadmin": ["read", "write", "delete", "manage_users", "manage_roles", "audit"],
+}
+# Tables a profile replaces whole, even over the default it extends (merging roles made a target
+# with "user" and "admin" a target with six roles).
+REPLACED_TABLES = ("roles", "permissions")
 
 
 class ProfileError(Exception):
@@ -85,194 +101,315 @@ class ProfileError(Exception):
         super().__init__(f"{where}: {problem}. Fix: {fix}")
 
 
-def doc(text: str, **kwargs: Any) -> Any:
-    return field(metadata={"doc": text}, **kwargs)
+class Problem(ValueError):
+    """What a field validator found wrong, with the fix; becomes a ProfileError naming the field."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}. Fix: {fix}")
+        self.problem, self.fix = problem, fix
 
 
-@dataclass(frozen=True)
-class TargetSection:
+def doc(text: str, default: Any = ..., **kwargs: Any) -> Any:
+    """A field with its meaning (the reference page and the JSON Schema print it)."""
+    if isinstance(default, (list, dict)):
+        value = default
+        return Field(default_factory=lambda: type(value)(value), description=text, **kwargs)
+    return Field(default, description=text, **kwargs)
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetSection(Section):
     """Where the target is and how patiently to talk to it."""
 
-    base_url: str = doc("URL of the target, e.g. http://127.0.0.1:8000", default="")
-    connect_timeout: float = doc("seconds to wait for a TCP connection", default=3.0)
-    read_timeout: float = doc("seconds to wait for a response", default=10.0)
-    verify_tls: bool = doc("verify the target's TLS certificate (also written verify)", default=True)
-    ca_file: str = doc("CA bundle to verify the target with (empty: system store)", default="")
-    ready_timeout: float = doc("seconds the readiness probe waits for the target", default=20.0)
-    ready_path: str = doc("path probed for readiness (any HTTP answer counts)", default="/healthz")
-    max_wait: float = doc("longest real wait a time-dependent check may do over HTTP (s)", default=120.0)
+    base_url: str = doc("URL of the target, e.g. http://127.0.0.1:8000", "")
+    connect_timeout: float = doc("seconds to wait for a TCP connection", 3.0)
+    read_timeout: float = doc("seconds to wait for a response", 10.0)
+    verify_tls: bool = doc("verify the target's TLS certificate (also written verify)", True)
+    ca_file: str = doc("CA bundle to verify the target with (empty: system store)", "")
+    ready_timeout: float = doc("seconds the readiness probe waits for the target", 20.0)
+    ready_path: str = doc("path probed for readiness (any HTTP answer counts)", "/healthz")
+    max_wait: float = doc("longest real wait a time-dependent check may do over HTTP (s)", 120.0)
+    refusal_statuses: list[int] = doc("statuses the target refuses a credential with (a check passes on a "
+                                      "refusal only with one of these)", [401, 403])
+    rate_limited_statuses: list[int] = doc("statuses the target answers when a rate limit holds (never read "
+                                           "as a refusal)", [429])
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^/\s]+", value):
+            raise Problem(f"{value!r} is not an http(s) URL", "write it like http://127.0.0.1:8000")
+        return value
+
+    @field_validator("refusal_statuses", "rate_limited_statuses")
+    @classmethod
+    def _statuses(cls, value: list[int]) -> list[int]:
+        wrong = [status for status in value if not 100 <= status <= 599]
+        if wrong:
+            raise Problem(f"{wrong[0]} is not an HTTP status", "list statuses from 100 to 599, e.g. [401, 403]")
+        return value
 
 
-@dataclass(frozen=True)
-class TokensSection:
+class TokensSection(Section):
     """How tokens come back from login and refresh, how they are presented, and what they declare."""
 
-    delivery: str = doc('where tokens come back and go: "json" (body + header) or "cookie"', default="json")
-    access_field: str = doc("JSON path of the access token in a login answer", default="access_token")
-    refresh_field: str = doc("JSON path of the refresh token in a login answer", default="refresh_token")
-    session_field: str = doc("JSON path of the session id in a login answer (empty: none)",
-                             default="session_id")
-    header: str = doc("request header that carries the access token", default="Authorization")
-    scheme: str = doc("scheme before the token in that header (empty: bare token)", default="Bearer")
+    delivery: Literal["json", "cookie"] = doc('where tokens come back and go: "json" (body + header) or "cookie"',
+                                              "json")
+    access_field: str = doc("JSON path of the access token in a login or refresh answer (an operation's "
+                            "access_token_path overrides it)", "access_token")
+    refresh_field: str = doc("JSON path of the refresh token in a login or refresh answer (an operation's "
+                             "refresh_token_path overrides it)", "refresh_token")
+    session_field: str = doc("JSON path of the session id in a login answer (empty: none)", "session_id")
+    header: str = doc("request header that carries the access token", "Authorization")
+    scheme: str = doc("scheme before the token in that header (empty: bare token)", "Bearer")
     refresh_header: str = doc("header that carries the refresh token where an operation sends it in a header "
-                              "(empty: the access token's header and scheme)", default="")
-    refresh_scheme: str = doc("scheme before the refresh token in refresh_header (empty: bare token)",
-                              default="")
-    access_cookie: str = doc("cookie holding the access token (cookie delivery)", default="access_token")
+                              "(empty: the access token's header and scheme)", "")
+    refresh_scheme: str = doc("scheme before the refresh token in refresh_header (empty: bare token)", "")
+    access_cookie: str = doc("cookie holding the access token (cookie delivery)", "access_token")
     refresh_cookie: str = doc('cookie holding the refresh token (cookie delivery, or refresh_in = "cookie")',
-                              default="refresh_token")
-    csrf_cookie: str = doc("cookie holding the CSRF token (cookie delivery)", default="csrf_token")
-    csrf_header: str = doc("header that must echo the CSRF cookie", default="X-CSRF-Token")
-    algorithm: str = doc("the one signing algorithm the target accepts", default="HS256")
-    issuer: str = doc("expected iss claim", default="authconform-reference")
-    audience: str = doc("expected aud claim", default="authconform-api")
-    access_ttl: int = doc("access token lifetime (s)", default=900)
-    refresh_ttl: int = doc("refresh token lifetime (s)", default=604800)
-    leeway: int = doc("clock leeway the target allows (s, 0-30)", default=0)
+                              "refresh_token")
+    csrf_cookie: str = doc("cookie holding the CSRF token (cookie delivery)", "csrf_token")
+    csrf_header: str = doc("header that must echo the CSRF cookie", "X-CSRF-Token")
+    algorithm: str = doc("the one signing algorithm the target accepts", "HS256")
+    issuer: str = doc("expected iss claim (empty: the target sets none)", "")
+    audience: str = doc("expected aud claim (empty: the target sets none)", "")
+    subject_claim: str = doc("claim naming the user (e.g. user_id)", "sub")
+    role_claim: str = doc("claim naming the user's role", "role")
+    tenant_claim: str = doc("claim naming the user's tenant", "tid")
+    access_ttl: int = doc("access token lifetime (s)", 900, gt=0)
+    refresh_ttl: int = doc("refresh token lifetime (s)", 604800, gt=0)
+    leeway: int = doc("clock leeway the target allows (s, 0-30)", 0)
+
+    @field_validator("leeway")
+    @classmethod
+    def _leeway(cls, value: int) -> int:
+        if not 0 <= value <= 30:
+            raise Problem(f"{value} is outside 0-30 s",
+                          "declare the leeway your target really allows (the contract caps it at 30 s)")
+        return value
 
 
-@dataclass(frozen=True)
-class SessionsSection:
+class SessionsSection(Section):
     """The declared session limits (capabilities session_limit, idle_timeout, absolute_timeout)."""
 
-    max_sessions: int = doc("active sessions per user before the oldest is evicted", default=5)
-    idle_timeout: int = doc("seconds of inactivity that end a session", default=1800)
-    absolute_timeout: int = doc("seconds after login that end a session", default=28800)
+    max_sessions: int = doc("active sessions per user before the oldest is evicted", 5, gt=0)
+    idle_timeout: int = doc("seconds of inactivity that end a session", 1800, gt=0)
+    absolute_timeout: int = doc("seconds after login that end a session", 28800, gt=0)
 
 
-@dataclass(frozen=True)
-class RateLimitsSection:
+class RateLimitsSection(Section):
     """The declared rate limits (capabilities rate_limit_api, rate_limit_login)."""
 
-    api_limit: int = doc("authenticated requests per user per window", default=60)
-    api_window: int = doc("window of the per-user limit (s)", default=60)
-    login_account_limit: int = doc("login attempts per (client IP, username) per window", default=5)
-    login_ip_limit: int = doc("login attempts per client IP per window", default=20)
-    login_window: int = doc("window of the login limits (s)", default=60)
-    trusted_proxies: int = doc("proxies whose X-Forwarded-For is trusted", default=0)
+    api_limit: int = doc("authenticated requests per user per window", 60, gt=0)
+    api_window: int = doc("window of the per-user limit (s)", 60, gt=0)
+    login_account_limit: int = doc("login attempts per (client IP, username) per window", 5, gt=0)
+    login_ip_limit: int = doc("login attempts per client IP per window", 20, gt=0)
+    login_window: int = doc("window of the login limits (s)", 60, gt=0)
+    trusted_proxies: int = doc("proxies whose X-Forwarded-For is trusted", 0, ge=0)
 
 
-@dataclass(frozen=True)
-class PasswordsSection:
-    """The declared password length limits."""
+class PasswordsSection(Section):
+    """The declared password length limits (also written [credentials] password_min / password_max)."""
 
-    min_length: int = doc("shortest password accepted", default=8)
-    max_length: int = doc("longest password accepted", default=128)
+    min_length: int = doc("shortest password accepted", 8, ge=0)
+    max_length: int = doc("longest password accepted; 0 (or left out): the target has no maximum", 0, ge=0)
+
+    @property
+    def has_maximum(self) -> bool:
+        return self.max_length > 0
 
 
-@dataclass(frozen=True)
-class Operation:
+class Operation(Section):
     """One contract operation (login, refresh, me, ...) in the target's own terms."""
 
-    method: str = doc("HTTP method", default="GET")
-    path: str = doc("path; {id} is replaced by the object's id", default="/")
-    body: str = doc('"json" or "form"', default="json")
-    auth: str = doc('"access": the caller\'s access token goes along (as tokens.delivery says); "none": it '
-                    "does not (e.g. an OAuth2 revocation endpoint that takes the refresh token in the body)",
-                    default="access")
-    refresh_in: str = doc('where the operation presents the refresh token: "body" (field refresh_token, renamed '
-                          'by fields), "header" (tokens.refresh_header) or "cookie" (tokens.refresh_cookie); '
-                          'empty: not at all, except the refresh operation itself, which then uses "body" '
-                          '("cookie" with cookie delivery)', default="")
-    fields: dict[str, str] = doc("contract field name -> the target's field name", default_factory=dict)
-    extra: dict[str, str] = doc("constant fields sent with every call (e.g. grant_type)",
-                                default_factory=dict)
+    method: str = doc("HTTP method (upper case)", "GET")
+    path: str = doc("path; each {placeholder} is filled from the user (username, email, id, tenant) or the "
+                    "object (id, or any field the client sent, e.g. {title})")
+    body: Literal["json", "form"] = doc('"json" or "form"', "json")
+    auth: Literal["access", "none", "basic"] = doc(
+        '"access": the caller\'s access token goes along (as tokens.delivery says); "none": it does not (e.g. an '
+        'OAuth2 revocation endpoint that takes the refresh token in the body); "basic": HTTP Basic with the '
+        "user's own username and password (a login that takes no body)", "access")
+    refresh_in: Literal["", "body", "header", "cookie"] = doc(
+        'where the operation presents the refresh token: "body" (field refresh_token, renamed by fields), '
+        '"header" (tokens.refresh_header) or "cookie" (tokens.refresh_cookie); empty: not at all, except the '
+        'refresh operation itself, which then uses "body" ("cookie" with cookie delivery)', "")
+    send: list[Literal["access_token", "refresh_token", "session_id"]] = doc(
+        "tokens the operation also sends in its body, each under its contract name renamed by fields (e.g. "
+        'a refresh that takes both: ["refresh_token", "access_token"])', [])
+    fields: dict[str, str] = doc("contract field name -> the target's field name", {})
+    extra: dict[str, str] = doc("constant fields sent with every call (e.g. grant_type)", {})
+    access_token_path: str = doc("JSON path of the access token in this operation's answer (empty: "
+                                 "tokens.access_field)", "")
+    refresh_token_path: str = doc("JSON path of the refresh token in this operation's answer (empty: "
+                                  "tokens.refresh_field)", "")
+    session_id_path: str = doc("JSON path of the session id in this operation's answer (empty: "
+                               "tokens.session_field)", "")
+    session_header: str = doc("header that carries the caller's session id (e.g. X-Session-ID; empty: none)", "")
+    id_field: str = doc('field holding the object\'s id in this operation\'s answer and in each row it lists; '
+                        "when the answer lacks it, the value the client sent under that field is the id (an "
+                        "object named by its title or slug)", "id")
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, value: str) -> str:
+        if value not in HTTP_METHODS:
+            raise Problem(f"{value!r} is not an HTTP method", "use one of " + ", ".join(HTTP_METHODS) +
+                          " (upper case)")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise Problem(f"{value!r} does not start with /",
+                          f"write the path from the root of the target, e.g. /{value.lstrip('/') or 'api/login'}")
+        return value
+
+    def placeholders(self) -> list[str]:
+        """The {names} of the path, in order."""
+        return re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", self.path)
 
 
-@dataclass(frozen=True)
-class Account:
+class Account(Section):
     """A pre-provisioned account (for targets without sign-up)."""
 
-    role: str = doc("role of this pre-provisioned account", default="viewer")
-    tenant: str = doc("tenant of the account", default="")
-    username: str = doc("username (use ${ENV_VAR})", default="")
-    password: str = doc("password (use ${ENV_VAR})", default="")
+    role: str = doc("role of this pre-provisioned account", "viewer")
+    tenant: str = doc("tenant of the account", "")
+    username: str = doc("username (use ${ENV_VAR})", "")
+    password: str = doc("password (use ${ENV_VAR})", "")
+    email: str = doc("e-mail address of the account, where a route names users by it (empty: the username "
+                     "when it is one)", "")
 
 
-@dataclass(frozen=True)
-class UsersSection:
+class UsersSection(Section):
     """How the suite gets test users."""
 
-    source: str = doc('"signup" (fresh users per check) or "accounts" (pre-provisioned)', default="signup")
+    source: Literal["signup", "accounts"] = doc('"signup" (fresh users per check) or "accounts" '
+                                                '(pre-provisioned); left out: "signup" when the capability is '
+                                                'declared, else "accounts"', "signup")
     username_template: str = doc('how the suite names users it creates: {name} becomes a fresh name (e.g. '
-                                 '"{name}@example.test" for a target that wants email addresses)',
-                                 default="{name}")
-    accounts: list[Account] = doc("pre-provisioned accounts per role and tenant", default_factory=list)
+                                 '"{name}@example.test" for a target that wants email addresses)', "{name}")
+    accounts: list[Account] = doc("pre-provisioned accounts per role and tenant", [])
+
+    @field_validator("username_template")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        if "{name}" not in value:
+            raise Problem("does not contain {name}", 'write it around {name}, e.g. "{name}@example.test"')
+        return value
 
 
-@dataclass(frozen=True)
-class SigningSection:
+class SigningSection(Section):
     """The target's signing key, when you have it: time and claim checks then mint tokens."""
 
-    algorithm: str = doc("algorithm of the key below (empty: same as tokens.algorithm)", default="")
-    key: str = doc("signing key (HS secret or PEM private key); lets checks mint tokens", default="")
-    key_file: str = doc("file holding the signing key", default="")
-    kid: str = doc("kid header to put on minted tokens", default="")
+    algorithm: str = doc("algorithm of the key below (empty: same as tokens.algorithm)", "")
+    key: str = doc("signing key (HS secret or PEM private key); lets checks mint tokens", "")
+    key_file: str = doc("file holding the signing key", "")
+    kid: str = doc("kid header to put on minted tokens", "")
 
 
-@dataclass(frozen=True)
-class ClientSection:
+class ClientSection(Section):
     """OAuth2 client credentials, sent with the operations that need them (RFC 6749 §2.3.1)."""
 
-    id: str = doc("client_id (empty: no client credentials are sent)", default="")
-    secret: str = doc("client_secret (use ${ENV_VAR}; redacted from every report)", default="")
-    method: str = doc('"basic" (HTTP Basic, the RFC\'s default) or "body" (client_id and client_secret '
-                      "fields, renamed by the operation's fields)", default="basic")
-    operations: list[str] = doc("operations that send the client credentials",
-                                default_factory=lambda: ["login", "refresh"])
+    id: str = doc("client_id (empty: no client credentials are sent)", "")
+    secret: str = doc("client_secret (use ${ENV_VAR}; redacted from every report)", "")
+    method: Literal["basic", "body"] = doc('"basic" (HTTP Basic, the RFC\'s default) or "body" (client_id and '
+                                           "client_secret fields, renamed by the operation's fields)", "basic")
+    operations: list[str] = doc("operations that send the client credentials", ["login", "refresh"])
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(Section):
     """A protected route and the permission it needs (read by the role checks)."""
 
-    operation: str = doc("operation name from [operations]", default="")
-    permission: str = doc("permission the route requires (read, write, delete, manage_users, audit)",
-                          default="")
+    operation: str = doc("operation name from [operations]", "")
+    permission: str = doc("permission the route requires (read, write, delete, manage_users, audit)", "")
 
 
-@dataclass(frozen=True)
-class LoadSection:
-    users: int = doc("simulated users of `authconform load` (--users overrides)", default=20)
-    spawn_rate: float = doc("users started per second (--spawn-rate overrides)", default=10.0)
-    run_time: int = doc("seconds of load, after which the run stops by itself (--run-time overrides)", default=20)
-    workers: int = doc("locust worker processes; 0 runs one local process (--workers overrides)", default=0)
-    max_run_time: int = doc("longest run the profile allows (s); a longer --run-time is refused", default=600)
-    max_requests: int = doc("requests after which the load stops by itself, whatever the run time", default=200000)
+class LoadSection(Section):
+    """The load profiles' settings and thresholds (`authconform load`)."""
+
+    users: int = doc("simulated users of `authconform load` (--users overrides)", 20)
+    spawn_rate: float = doc("users started per second (--spawn-rate overrides)", 10.0)
+    run_time: int = doc("seconds of load, after which the run stops by itself (--run-time overrides)", 20)
+    workers: int = doc("locust worker processes; 0 runs one local process (--workers overrides)", 0)
+    max_run_time: int = doc("longest run the profile allows (s); a longer --run-time is refused", 600)
+    max_requests: int = doc("requests after which the load stops by itself, whatever the run time", 200000)
     users_per_account: int = doc("simulated users sharing one account (and one client address): concurrency "
-                                 "on one limiter key, one token, one refresh family", default=4)
-    wrong_password_ratio: float = doc("login_storm: share of logins with a wrong password", default=0.3)
-    unknown_user_ratio: float = doc("login_storm: share of logins naming an unknown user", default=0.2)
-    route: str = doc("operation the probes hammer (rate_limit_probe, revocation_race)", default="me")
+                                 "on one limiter key, one token, one refresh family", 4)
+    wrong_password_ratio: float = doc("login_storm: share of logins with a wrong password", 0.3)
+    unknown_user_ratio: float = doc("login_storm: share of logins naming an unknown user", 0.2)
+    route: str = doc("operation the probes hammer (rate_limit_probe, revocation_race)", "me")
     max_over_admission: int = doc("threshold: requests admitted that the contract says must be refused (over "
-                                  "a rate limit, with a revoked token, with a reused refresh token)", default=0)
-    max_error_ratio: float = doc("threshold: share of requests with an unexpected outcome", default=0.01)
-    max_p95_ms: float = doc("threshold: 95th percentile response time over all requests (ms)", default=2000.0)
-    max_5xx: int = doc("threshold: answers with a 5xx status", default=0)
+                                  "a rate limit, with a revoked token, with a reused refresh token)", 0)
+    max_error_ratio: float = doc("threshold: share of requests with an unexpected outcome", 0.01)
+    max_p95_ms: float = doc("threshold: 95th percentile response time over all requests (ms)", 2000.0)
+    max_5xx: int = doc("threshold: answers with a 5xx status", 0)
 
 
-@dataclass(frozen=True)
-class Profile:
+class AttackerSection(Section):
+    """The suite's own listener for checks that need the target to call out (a jku or x5u URL)."""
+
+    bind: str = doc("address the listener binds", "127.0.0.1")
+    public_url: str = doc("URL the target reaches the listener at, when it is not the bound address "
+                          "(empty: http://BIND:PORT)", "")
+
+
+class Profile(Section):
     """A target: where it is, how the contract's operations map onto it, and what it declares."""
 
-    name: str = doc("a name for reports", default="reference")
-    source: str = doc("where the profile came from (set by the loader)", default="")
-    capabilities: list[str] = doc("capabilities the target declares (see Capabilities by contract section)",
-                                  default_factory=list)
-    target: TargetSection = field(default_factory=TargetSection)
-    tokens: TokensSection = field(default_factory=TokensSection)
-    sessions: SessionsSection = field(default_factory=SessionsSection)
-    rate_limits: RateLimitsSection = field(default_factory=RateLimitsSection)
-    passwords: PasswordsSection = field(default_factory=PasswordsSection)
-    roles: dict[str, int] = doc("role name -> level", default_factory=dict)
-    permissions: dict[str, list[str]] = doc("role name -> permissions", default_factory=dict)
-    operations: dict[str, Operation] = doc("contract operation -> how the target does it",
-                                           default_factory=dict)
-    routes: list[Route] = doc("protected routes and the permission each needs", default_factory=list)
-    users: UsersSection = field(default_factory=UsersSection)
-    signing: SigningSection = field(default_factory=SigningSection)
-    load: LoadSection = field(default_factory=LoadSection)
-    client: ClientSection = field(default_factory=ClientSection)
+    name: str = doc("a name for reports", "target")
+    extends: Literal["", "reference"] = doc('"reference": read this profile over the bundled default (for the '
+                                            "reference itself); empty: the profile says everything, and an "
+                                            "operation it does not map does not exist", "")
+    source: str = doc("where the profile came from (set by the loader)", "")
+    capabilities: list[str] = doc("capabilities the target declares (see Capabilities by contract section)", [],
+                                  json_schema_extra={"items": {"enum": list(CAPABILITIES)}})
+    target: TargetSection = Field(default_factory=TargetSection)
+    tokens: TokensSection = Field(default_factory=TokensSection)
+    sessions: SessionsSection = Field(default_factory=SessionsSection)
+    rate_limits: RateLimitsSection = Field(default_factory=RateLimitsSection)
+    passwords: PasswordsSection = Field(default_factory=PasswordsSection)
+    roles: dict[str, int] = doc("role name -> level; replaces the contract's four (viewer 10, editor 20, admin 30, "
+                                "superadmin 40), never merged with them", CONTRACT_ROLES)
+    permissions: dict[str, list[str]] = doc("role name -> permissions (without [roles]: the contract's; with "
+                                            "[roles]: only what this table says)", CONTRACT_PERMISSIONS)
+    operations: dict[str, Operation] = doc("contract operation -> how the target does it", {})
+    routes: list[Route] = doc("protected routes and the permission each needs", [])
+    users: UsersSection = Field(default_factory=UsersSection)
+    signing: SigningSection = Field(default_factory=SigningSection)
+    load: LoadSection = Field(default_factory=LoadSection)
+    client: ClientSection = Field(default_factory=ClientSection)
+    attacker: AttackerSection = Field(default_factory=AttackerSection)
+    waive: dict[str, str] = doc("protection name -> why this target is allowed to lack it (shown in reports)", {})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _implied_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        # A profile that names its own roles has only the permissions it names for them.
+        if "roles" in data and "permissions" not in data:
+            data = {**data, "permissions": {}}
+        # Without a users.source: fresh sign-ups where the target has sign-up, else its accounts.
+        users = data.get("users", {})
+        capabilities = data.get("capabilities", [])
+        if isinstance(users, dict) and "source" not in users and isinstance(capabilities, list):
+            data = {**data, "users": {**users, "source": "signup" if "signup" in capabilities else "accounts"}}
+        return data
+
+    @field_validator("capabilities")
+    @classmethod
+    def _known_capabilities(cls, value: list[str]) -> list[str]:
+        for capability in value:
+            if capability not in CAPABILITIES:
+                close = difflib.get_close_matches(capability, CAPABILITIES, n=1)
+                raise Problem(f"unknown capability {capability!r}",
+                              f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(CAPABILITIES))
+        return value
 
     def declares(self, capability: str) -> bool:
         return capability in self.capabilities
@@ -291,6 +428,19 @@ class Profile:
             raise ProfileError(self.source, f"operations.{name}", "the operation is not described",
                                f"add an [operations.{name}] table with method and path") from None
 
+    def access_path(self, operation: str) -> str:
+        """Where this operation's answer holds the access token (the profile-wide path by default)."""
+        op = self.operations.get(operation)
+        return (op.access_token_path if op else "") or self.tokens.access_field
+
+    def refresh_path(self, operation: str) -> str:
+        op = self.operations.get(operation)
+        return (op.refresh_token_path if op else "") or self.tokens.refresh_field
+
+    def session_path(self, operation: str) -> str:
+        op = self.operations.get(operation)
+        return (op.session_id_path if op else "") or self.tokens.session_field
+
     def role_level(self, role: str) -> int:
         return self.roles[role]
 
@@ -298,13 +448,13 @@ class Profile:
         return sorted(self.roles, key=self.roles.__getitem__)
 
     def fingerprint(self) -> str:
-        return hashlib.sha256(repr(self).encode()).hexdigest()[:16]
+        return hashlib.sha256(self.model_dump_json(exclude={"source"}).encode()).hexdigest()[:16]
 
     def with_overrides(self, overrides: dict[str, Any]) -> Profile:
-        data = _as_data(self)
+        data = self.model_dump(exclude={"source"})
         for dotted, value in overrides.items():
             _set_dotted(data, dotted, value)
-        return build(data, self.source)
+        return build(data, self.source, overridden=set(overrides))
 
 
 # ---------------------------------------------------------------------------- loading
@@ -314,20 +464,66 @@ _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 def load(path: str | os.PathLike[str] | None = None, *, overrides: dict[str, Any] | None = None,
          environ: typing.Mapping[str, str] | None = None) -> Profile:
-    """Load a profile over the bundled default, expand ${VARS}, apply overrides, validate."""
+    """Load a profile (the bundled default without a path), read it over the profile it extends,
+    apply overrides, expand ${VARS}, validate."""
     environ = os.environ if environ is None else environ
-    data = _read_toml(DEFAULT_PROFILE)
-    source = str(DEFAULT_PROFILE)
-    if path is not None:
-        source = str(path)
-        user = _read_toml(Path(path))
-        if user.pop("inherit", True) is False:
-            data = {}
-        data = _merge(data, user)
+    source = str(DEFAULT_PROFILE if path is None else path)
+    data = read_data(Path(source))
     for dotted, value in (overrides or {}).items():  # before expansion: an overridden ${VAR} need not be set
         _set_dotted(data, dotted, value, source="command line")
     data = _expand(data, environ, source, "")
+    return build(data, source, overridden=set(overrides or {}))
+
+
+def loads(text: str, *, source: str, environ: typing.Mapping[str, str] | None = None) -> Profile:
+    """A profile from TOML text (``source`` names it in errors)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(source, "", f"not valid TOML ({exc})", "correct the TOML syntax") from None
+    data = _expand(_extended(raw, source), os.environ if environ is None else environ, source, "")
     return build(data, source)
+
+
+def read_data(path: Path) -> dict[str, Any]:
+    """The profile's TOML as data, read over the profile it extends (no validation yet)."""
+    return _extended(_read_toml(path), str(path))
+
+
+def _extended(raw: dict[str, Any], source: str) -> dict[str, Any]:
+    data = _legacy(raw, source)
+    extends = data.get("extends", "")
+    if extends:
+        if not isinstance(extends, str) or extends not in EXTENDABLE:
+            raise ProfileError(source, "extends", f"{extends!r} is not a profile that can be extended",
+                               'write extends = "reference", or leave it out for a target other than the '
+                               "reference")
+        base = _read_toml(EXTENDABLE[extends])
+        data = _merge(base, data)
+    return data
+
+
+def _legacy(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """Read the spellings of older profiles that mean the same as a current one."""
+    data = dict(data)
+    if "inherit" in data:
+        if data.pop("inherit") is not False:
+            raise ProfileError(source, "inherit", "profiles no longer inherit from the reference unless they say so",
+                               'write extends = "reference" instead (authconform profile upgrade FILE does it)')
+    credentials = data.pop("credentials", None)
+    if isinstance(credentials, dict):
+        passwords = dict(data.get("passwords") or {})
+        for old, new in (("password_min", "min_length"), ("password_max", "max_length")):
+            if old in credentials:
+                passwords[new] = credentials.pop(old)
+        if credentials:
+            raise ProfileError(source, f"credentials.{next(iter(credentials))}", "unknown field",
+                               "[credentials] knows password_min and password_max (the [passwords] table is "
+                               "the other spelling)")
+        data["passwords"] = passwords
+    elif credentials is not None:
+        raise ProfileError(source, "credentials", "expected a table", "write [credentials] with password_max")
+    return data
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -359,13 +555,105 @@ def _apply_aliases(data: dict[str, Any]) -> None:
         data[section] = table
 
 
-def build(data: dict[str, Any], source: str) -> Profile:
+def build(data: dict[str, Any], source: str, *, overridden: set[str] | None = None) -> Profile:
+    """Validate profile data; a mistake becomes a ProfileError naming the field (and the --set
+    option when the field came from the command line)."""
     data = dict(data)
     _apply_aliases(data)
     data["source"] = source
-    profile = _build(Profile, data, source, "")
-    _validate(profile)
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as exc:
+        raise _error(exc, source, overridden or set()) from None
+    try:
+        _validate(profile)
+    except ProfileError as exc:
+        raise _blame_override(exc, overridden or set()) from None
     return profile
+
+
+def _blame_override(error: ProfileError, overridden: set[str]) -> ProfileError:
+    for key in sorted(overridden, key=len, reverse=True):
+        aliased = {f"{section}.{alias}": f"{section}.{name}" for section, names in ALIASES.items()
+                   for alias, name in names.items()}.get(key, key)
+        if error.field_path == aliased or error.field_path.startswith((aliased + ".", aliased + "[")):
+            return ProfileError(f"command line (--set {key})", error.field_path, error.problem, error.fix)
+    return error
+
+
+_TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "string": "a string"}
+
+
+def _error(exc: ValidationError, source: str, overridden: set[str]) -> ProfileError:
+    """The first problem pydantic found, in the profile's words: dotted field, problem, fix."""
+    error = exc.errors()[0]
+    loc = tuple(part for part in error["loc"])
+    path = dotted(loc)
+    kind, value = error["type"], error.get("input")
+    context = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        known = [name for name in _fields_at(loc[:-1]) if name != "source"]
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        if close:
+            hint = f"did you mean {close[0]!r}?"
+            if loc[:1] == ("operations",) and len(loc) == 2:
+                hint = f"did you mean [operations.{close[0]}]?"
+        else:
+            hint = "known fields: " + ", ".join(sorted(known))
+        problem = "unknown field"
+    elif kind == "value_error" and isinstance(context.get("error"), Problem):
+        problem, hint = context["error"].problem, context["error"].fix
+    elif kind == "missing":
+        problem, hint = "is required", f"add {loc[-1]} = ... to [{dotted(loc[:-1])}]"
+    elif kind == "literal_error":
+        expected = str(context.get("expected", "")).replace("'", '"')
+        problem, hint = f"{value!r} is not a value this field takes", f"use {expected}"
+    elif kind in ("model_type", "dict_type", "model_attributes_type"):
+        fields = _fields_at(loc)
+        problem = f"expected a table, got {value!r}"
+        hint = f"write [{path}] with fields " + ", ".join(f for f in fields if f != "source") if fields \
+            else "write it as a TOML table"
+    elif kind == "list_type":
+        problem, hint = f"expected a list, got {value!r}", "write it as [ ... ]"
+    elif kind in ("greater_than", "greater_than_equal"):
+        bound = context.get("gt", context.get("ge"))
+        problem = f"must be above {bound}" if kind == "greater_than" else f"must be {bound} or more"
+        hint = f"declare a value above {bound}" if kind == "greater_than" else f"declare {bound} or more"
+    else:
+        word = next((w for t, w in _TYPE_WORDS.items() if kind.startswith(t)), "")
+        if word:
+            problem, hint = f"expected {word}, got {value!r}", f"set it to {word}"
+        else:
+            problem, hint = error["msg"], "see docs/profile-reference.md"
+    return _blame_override(ProfileError(source, path, problem, hint), overridden)
+
+
+def dotted(loc: tuple[Any, ...]) -> str:
+    """('users', 'accounts', 0, 'password') -> users.accounts[0].password"""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the model at ``loc`` (walked from Profile through tables, lists and maps)."""
+    hint: Any = Profile
+    for part in loc:
+        if isinstance(hint, type) and issubclass(hint, BaseModel):
+            if not isinstance(part, str) or part not in hint.model_fields:
+                return []
+            hint = hint.model_fields[part].annotation
+        elif typing.get_origin(hint) in (list, dict):
+            hint = typing.get_args(hint)[-1]
+        else:
+            return []
+    if isinstance(hint, type) and issubclass(hint, BaseModel):
+        return list(hint.model_fields)
+    return []
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -382,11 +670,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
                            "check the path and its permissions") from None
 
 
-def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+def _merge(base: dict[str, Any], top: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     merged = dict(base)
+    if depth == 0 and "roles" in top and "permissions" not in top:
+        merged.pop("permissions", None)  # the base's permissions name the base's roles
     for key, value in top.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+        replaced = depth == 0 and key in REPLACED_TABLES
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and not replaced:
+            merged[key] = _merge(merged[key], value, depth + 1)
         else:
             merged[key] = value
     return merged
@@ -409,155 +700,66 @@ def _expand(value: Any, environ: typing.Mapping[str, str], source: str, path: st
     return value
 
 
-def _set_dotted(data: dict[str, Any], dotted: str, value: Any, source: str = "command line") -> None:
-    parts = dotted.split(".")
+def _set_dotted(data: dict[str, Any], dotted_name: str, value: Any, source: str = "command line") -> None:
+    parts = dotted_name.split(".")
     node = data
     for part in parts[:-1]:
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            raise ProfileError(source, dotted, f"{part} is not a table", "override a field inside a table")
+            raise ProfileError(f"{source} (--set {dotted_name})", dotted_name, f"{part} is not a table",
+                               "override a field inside a table")
         node = child
     node[parts[-1]] = value
 
 
-def _as_data(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _as_data(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, dict):
-        return {k: _as_data(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_as_data(v) for v in obj]
-    return obj
-
-
-_TYPE_WORDS = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
-
-
-def _build(cls: type, data: Any, source: str, path: str) -> Any:
-    if not isinstance(data, dict):
-        raise ProfileError(source, path or "(top level)", "expected a table",
-                           f"write [{path}] with fields " + ", ".join(f.name for f in dataclasses.fields(cls)))
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    for key in data:
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "known fields: " + ", ".join(sorted(known))
-            raise ProfileError(source, _join(path, key), "unknown field", hint)
-    hints = typing.get_type_hints(cls)
-    values = {}
-    for name, value in data.items():
-        values[name] = _convert(hints[name], value, source, _join(path, name))
-    return cls(**values)
-
-
-def _convert(hint: Any, value: Any, source: str, path: str) -> Any:
-    origin = typing.get_origin(hint)
-    if dataclasses.is_dataclass(hint):
-        return _build(typing.cast(type, hint), value, source, path)
-    if origin is list:
-        (item,) = typing.get_args(hint)
-        if not isinstance(value, list):
-            raise ProfileError(source, path, f"expected a list, got {type(value).__name__}",
-                               "write it as [ ... ]")
-        return [_convert(item, v, source, f"{path}[{i}]") for i, v in enumerate(value)]
-    if origin is dict:
-        _key, item = typing.get_args(hint)
-        if not isinstance(value, dict):
-            raise ProfileError(source, path, f"expected a table, got {type(value).__name__}",
-                               "write it as a TOML table")
-        return {k: _convert(item, v, source, _join(path, k)) for k, v in value.items()}
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(hint, type) and isinstance(value, hint) and not (hint is int and isinstance(value, bool)):
-        return value
-    if isinstance(hint, types.UnionType):
-        return value
-    expected = _TYPE_WORDS.get(hint, str(hint))
-    raise ProfileError(source, path, f"expected {expected}, got {value!r}", f"set it to {expected}")
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
+# ---------------------------------------------------------------------------- rules across fields
 
 
 def _validate(profile: Profile) -> None:
+    """What no single field can check: operations against capabilities, accounts against roles,
+    names that must refer to each other."""
     src = profile.source
-    tokens = profile.tokens
-    if tokens.delivery not in ("json", "cookie"):
-        raise ProfileError(src, "tokens.delivery", f"{tokens.delivery!r} is not a delivery",
-                           'use "json" or "cookie"')
-    if not 0 <= tokens.leeway <= 30:
-        raise ProfileError(src, "tokens.leeway", f"{tokens.leeway} is outside 0-30 s",
-                           "declare the leeway your target really allows (the contract caps it at 30 s)")
-    for section, names in (("tokens", ("access_ttl", "refresh_ttl")),
-                           ("sessions", ("max_sessions", "idle_timeout", "absolute_timeout")),
-                           ("rate_limits", ("api_limit", "api_window", "login_account_limit",
-                                            "login_ip_limit", "login_window"))):
-        for name in names:
-            if getattr(getattr(profile, section), name) <= 0:
-                raise ProfileError(src, f"{section}.{name}", "must be positive", "declare a value above 0")
-    for capability in profile.capabilities:
-        if capability not in CAPABILITIES:
-            close = difflib.get_close_matches(capability, CAPABILITIES, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(CAPABILITIES)
-            raise ProfileError(src, "capabilities", f"unknown capability {capability!r}", hint)
-    if profile.users.source not in ("signup", "accounts"):
-        raise ProfileError(src, "users.source", f"{profile.users.source!r} is not a user source",
-                           'use "signup" or "accounts"')
+    _validate_operations(profile)
     if profile.users.source == "signup" and not profile.declares("signup"):
         raise ProfileError(src, "users.source", 'is "signup" but the profile does not declare signup',
                            'add "signup" to capabilities, or use source = "accounts" with [[users.accounts]]')
-    for i, op in enumerate(profile.operations.values()):
-        if op.body not in ("json", "form"):
-            raise ProfileError(src, f"operations[{i}].body", f"{op.body!r} is not a body format",
-                               'use "json" or "form"')
-    _validate_operations(profile)
     _validate_users(profile)
     _validate_client(profile)
+    for role in profile.permissions:
+        if role not in profile.roles:
+            raise ProfileError(src, f"permissions.{role}", f"{role!r} is not a role of the profile",
+                               "name one of [roles]: " + ", ".join(profile.roles_by_level()))
     for i, route in enumerate(profile.routes):
         if route.operation not in profile.operations:
             raise ProfileError(src, f"routes[{i}].operation", f"no operation named {route.operation!r}",
                                "name one of: " + ", ".join(sorted(profile.operations)))
-    base = profile.target.base_url
-    if base and not re.match(r"^https?://[^/\s]+", base):
-        raise ProfileError(src, "target.base_url", f"{base!r} is not an http(s) URL",
-                           "write it like http://127.0.0.1:8000")
 
 
 def _validate_operations(profile: Profile) -> None:
     src = profile.source
     routed = {route.operation for route in profile.routes}
-    for name, op in profile.operations.items():
-        where = f"operations.{name}"
+    for name in profile.operations:
         if name not in OPERATION_CAPABILITY and name not in routed:
             close = difflib.get_close_matches(name, OPERATION_CAPABILITY, n=1)
             hint = f"did you mean [operations.{close[0]}]?" if close else \
                 "name a contract operation (" + ", ".join(OPERATION_CAPABILITY) + ")"
-            raise ProfileError(src, where, "not a contract operation, and no [[routes]] entry uses it",
+            raise ProfileError(src, f"operations.{name}", "not a contract operation, and no [[routes]] entry uses it",
                                hint + "; an operation of your own needs a [[routes]] entry naming it")
-        if op.method.upper() not in HTTP_METHODS or op.method != op.method.upper():
-            raise ProfileError(src, f"{where}.method", f"{op.method!r} is not an HTTP method",
-                               "use one of " + ", ".join(HTTP_METHODS) + " (upper case)")
-        if not op.path.startswith("/"):
-            raise ProfileError(src, f"{where}.path", f"{op.path!r} does not start with /",
-                               "write the path from the root of the target, e.g. /api/login")
-        if op.auth not in ("access", "none"):
-            raise ProfileError(src, f"{where}.auth", f"{op.auth!r} is not a way to authenticate",
-                               'use "access" or "none"')
-        if op.refresh_in and op.refresh_in not in REFRESH_PLACES:
-            raise ProfileError(src, f"{where}.refresh_in", f"{op.refresh_in!r} is not a place",
-                               'use "body", "header" or "cookie" (or leave it out)')
+    upgrade = "" if profile.extends else (' (a profile that relied on the reference\'s routes: add extends = '
+                                          '"reference" if it describes the reference, or run authconform profile '
+                                          "upgrade FILE)")
     for name in ("login", "me"):
         if name not in profile.operations:
             raise ProfileError(src, f"operations.{name}", "every target needs this operation",
-                               f"add [operations.{name}] with its method and path")
+                               f"add [operations.{name}] with its method and path{upgrade}")
     for capability in profile.capabilities:
-        for name, needed in OPERATION_CAPABILITY.items():
-            if needed == capability and name not in profile.operations:
-                raise ProfileError(src, f"operations.{name}",
-                                   f"capability {capability!r} is declared but the operation is not described",
-                                   f"add [operations.{name}] with method and path, or drop {capability!r} "
-                                   "from capabilities")
+        own = [name for name, needed in OPERATION_CAPABILITY.items() if needed == capability]
+        if own and not any(name in profile.operations for name in own):
+            raise ProfileError(src, f"operations.{own[0]}",
+                               f"capability {capability!r} is declared but none of its operations "
+                               f"({', '.join(own)}) is described",
+                               f"add [operations.{own[0]}] with method and path, or drop {capability!r} "
+                               "from capabilities")
     if profile.tokens.delivery == "json" and not profile.tokens.access_field:
         raise ProfileError(src, "tokens.access_field", "is empty, so no access token can be found",
                            'name the JSON path of the access token in the login answer, e.g. "data.token"')
@@ -570,9 +772,6 @@ def _validate_users(profile: Profile) -> None:
         raise ProfileError(src, "users.accounts", 'users.source is "accounts" but no account is listed',
                            'add [[users.accounts]] tables with role, username = "${VAR}" and '
                            'password = "${VAR}"')
-    if "{name}" not in users.username_template:
-        raise ProfileError(src, "users.username_template", "does not contain {name}",
-                           'write it around {name}, e.g. "{name}@example.test"')
     for i, account in enumerate(users.accounts):
         where = f"users.accounts[{i}]"
         for name in ("username", "password"):
@@ -587,13 +786,19 @@ def _validate_users(profile: Profile) -> None:
 def _validate_client(profile: Profile) -> None:
     src = profile.source
     client = profile.client
-    if client.method not in ("basic", "body"):
-        raise ProfileError(src, "client.method", f"{client.method!r} is not a client authentication method",
-                           'use "basic" or "body"')
     if client.secret and not client.id:
         raise ProfileError(src, "client.id", "a client secret is set without a client id",
                            "set client.id to the target's client_id")
     for i, name in enumerate(client.operations):
-        if name not in profile.operations:
+        if name not in profile.operations and name not in OPERATION_CAPABILITY:
             raise ProfileError(src, f"client.operations[{i}]", f"no operation named {name!r}",
                                "name one of: " + ", ".join(sorted(profile.operations)))
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a profile, for editors (``authconform profile schema``)."""
+    schema = Profile.model_json_schema()
+    schema["properties"].pop("source", None)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "authconform profile"
+    return schema

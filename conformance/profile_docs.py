@@ -1,23 +1,25 @@
-"""The profile reference, generated from the profile schema itself (``conformance.profile``): every
-table, field, type, default and meaning, the capabilities by contract section with the checks each
-one gates, and the contract's operations.
+"""The profile reference, generated from the profile models themselves (``conformance.profile``):
+every table, field, type, default and meaning, the capabilities by contract section with the checks
+each one gates, and the contract's operations.
 
     python -m conformance.profile_docs > docs/profile-reference.md   # write the page
     python -m conformance.profile_docs --check docs/profile-reference.md   # exit 1 when stale
 
-A test keeps the committed page equal to this output, so the page never drifts from the schema.
+A test keeps the committed page equal to this output, so the page never drifts from the models.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import inspect
 import sys
 import typing
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from conformance import registry
 from conformance.profile import (
@@ -29,26 +31,30 @@ from conformance.profile import (
 )
 
 
-def tables() -> list[tuple[str, type]]:
-    """(TOML table, dataclass) for every table of the schema, found by walking ``Profile``'s fields,
-    so a section added to the schema is documented without touching this module."""
-    found: list[tuple[str, type]] = [("(top level)", Profile)]
+def _is_model(hint: Any) -> bool:
+    return isinstance(hint, type) and issubclass(hint, BaseModel)
 
-    def walk(cls: type, prefix: str) -> None:
-        hints = typing.get_type_hints(cls)
-        for item in dataclasses.fields(cls):
-            hint, path = hints[item.name], f"{prefix}{item.name}"
+
+def tables() -> list[tuple[str, type[BaseModel]]]:
+    """(TOML table, model) for every table of the schema, found by walking ``Profile``'s fields,
+    so a section added to the models is documented without touching this module."""
+    found: list[tuple[str, type[BaseModel]]] = [("(top level)", Profile)]
+
+    def walk(cls: type[BaseModel], prefix: str) -> None:
+        for name, item in cls.model_fields.items():
+            hint, path = item.annotation, f"{prefix}{name}"
             origin, args = typing.get_origin(hint), typing.get_args(hint)
-            if dataclasses.is_dataclass(hint):
-                table, title, inner = typing.cast(type, hint), f"[{path}]", f"{path}."
-            elif origin is list and args and dataclasses.is_dataclass(args[0]):
-                table, title, inner = typing.cast(type, args[0]), f"[[{path}]]", f"{path}."
-            elif origin is dict and len(args) == 2 and dataclasses.is_dataclass(args[1]):
-                table, title, inner = typing.cast(type, args[1]), f"[{path}.NAME]", f"{path}.NAME."
+            if _is_model(hint):
+                table, title, inner = hint, f"[{path}]", f"{path}."
+            elif origin is list and args and _is_model(args[0]):
+                table, title, inner = args[0], f"[[{path}]]", f"{path}."
+            elif origin is dict and len(args) == 2 and _is_model(args[1]):
+                table, title, inner = args[1], f"[{path}.NAME]", f"{path}.NAME."
             else:
                 continue
-            found.append((title, table))
-            walk(table, inner)
+            model = typing.cast("type[BaseModel]", table)
+            found.append((title, model))
+            walk(model, inner)
 
     walk(Profile, "")
     return found
@@ -60,19 +66,18 @@ def _type_name(hint: Any) -> str:
         return f"list of {_type_name(typing.get_args(hint)[0])}"
     if origin is dict:
         return f"table of {_type_name(typing.get_args(hint)[1])}"
-    if dataclasses.is_dataclass(hint):
+    if origin is Literal:
+        return " or ".join(f'`"{value}"`' for value in typing.get_args(hint))
+    if _is_model(hint):
         return "table"
     return {str: "string", int: "integer", float: "number", bool: "boolean"}.get(hint, str(hint))
 
 
-def _default(item: dataclasses.Field[Any]) -> str:
-    if item.default is not dataclasses.MISSING:
-        value = item.default
-    elif item.default_factory is not dataclasses.MISSING:
-        value = item.default_factory()
-    else:
-        return ""
-    if dataclasses.is_dataclass(value):
+def _default(item: FieldInfo) -> str:
+    if item.is_required():
+        return "(required)"
+    value = item.get_default(call_default_factory=True)
+    if isinstance(value, BaseModel):
         return "(table)"
     if isinstance(value, str):
         return f'`"{value}"`' if value else '`""`'
@@ -87,30 +92,35 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _table(title: str, cls: type) -> list[str]:
-    hints = typing.get_type_hints(cls)
+def _table(title: str, cls: type[BaseModel]) -> list[str]:
     lines = [f"### {title}", "", (cls.__doc__ or "").strip(), "",
              "| field | type | default | meaning |", "|---|---|---|---|"]
-    for item in dataclasses.fields(cls):
-        if item.name == "source" and cls is Profile:
+    for name, item in cls.model_fields.items():
+        if name == "source" and cls is Profile:
             continue  # set by the loader, never written
-        meaning = item.metadata.get("doc", "")
-        if dataclasses.is_dataclass(hints[item.name]):
-            meaning = f"see [{item.name}]"
-        lines.append(f"| `{item.name}` | {_type_name(hints[item.name])} | {_default(item)} | {_cell(meaning)} |")
+        meaning = item.description or ""
+        if _is_model(item.annotation):
+            meaning = f"see [{name}]"
+        lines.append(f"| `{name}` | {_type_name(item.annotation)} | {_default(item)} | {_cell(meaning)} |")
     return lines + [""]
 
 
 def render_reference() -> str:
     lines = ["# Profile reference", "",
-             "<!-- Generated by `python -m conformance.profile_docs` from conformance/profile.py; do not edit. -->",
+             "<!-- Generated by `python -m conformance.profile_docs` from the models of conformance/profile.py; "
+             "do not edit. -->",
              "",
-             "A profile is TOML read over the bundled default (`conformance/profiles/reference.toml`, which",
-             "describes the reference implementation), so it names only what differs. Tables merge key by key;",
-             "lists (such as `capabilities`) replace the default's. `inherit = false` at the top starts from an",
-             "empty profile instead. `${NAME}` anywhere is read from the environment; `--set FIELD=VALUE`",
-             "overrides any field from the command line. A mistake is reported with the file, the field and the",
-             "fix, and exit code 2. Walk-through: [Pointing authconform at your service](targets.md).", ""]
+             "A profile is TOML describing one target on its own: an operation it does not map does not exist,",
+             "and the checks that need it are \"not applicable\" (\"operation X is not declared\"). Only a profile",
+             "that says `extends = \"reference\"` (the bundled default `conformance/profiles/reference.toml`, and",
+             "profiles for another deployment of the reference) is read over the default: tables merge key by",
+             "key, lists (such as `capabilities`) and the `[roles]` and `[permissions]` tables replace the",
+             "default's. `${NAME}` anywhere is read from the environment; `--set FIELD=VALUE` overrides any field",
+             "from the command line. A mistake is reported with the file (or the `--set` option), the dotted field",
+             "and the fix, and exit code 2. `authconform profile check FILE` validates a profile without running,",
+             "`authconform profile schema` prints its JSON Schema for editors, and `authconform profile upgrade",
+             "FILE` rewrites a profile written for the older implicit inheritance.",
+             "Walk-through: [Pointing authconform at your service](targets.md).", ""]
     lines += ["## Tables", ""]
     for title, cls in tables():
         lines += _table(title, cls)
@@ -137,8 +147,10 @@ def render_reference() -> str:
                          f"{checks} |")
     lines += ["", "## Operations", "",
               "The contract's operations a profile maps onto the target (`[operations.NAME]`). An operation",
-              "whose capability is not declared is never called. Other names are allowed when a `[[routes]]`",
-              "entry uses them.", "",
+              "the profile does not map, or whose capability is not declared, is never called: a check that",
+              "needs it (`op:NAME` among its needs, or an operation it reaches on the way) is not applicable",
+              "with \"operation NAME is not declared\". Other names are allowed when a `[[routes]]` entry uses",
+              "them.", "",
               "| operation | capability | the reference's route |", "|---|---|---|"]
     default = _bundled()
     for name, capability in OPERATION_CAPABILITY.items():

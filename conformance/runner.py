@@ -20,8 +20,8 @@ from conformance.breaker import Breaker, Trip
 from conformance.context import CheckContext
 from conformance.diagnosis import explain
 from conformance.evidence import Redactor, printable
-from conformance.minting import Minter, SigningKey
-from conformance.profile import CAPABILITIES, Profile
+from conformance.minting import ClaimNames, Minter, SigningKey
+from conformance.profile import CAPABILITIES, OPERATION_NEED, Profile
 from conformance.registry import Check, Level
 from conformance.targets.base import Target
 from conformance.verdict import CheckOutcome, Result, TargetUnreachable, Verdict
@@ -54,7 +54,9 @@ class Deployment:
     def minter(self) -> Minter | None:
         if self.signing is None:
             return None
-        return Minter(self.signing, issuer=self.profile.tokens.issuer, audience=self.profile.tokens.audience)
+        tokens = self.profile.tokens
+        return Minter(self.signing, issuer=tokens.issuer, audience=tokens.audience,
+                      names=ClaimNames(tokens.subject_claim, tokens.role_claim, tokens.tenant_claim))
 
 
 # A source of deployments: called once per check; may hand out the same one each time.
@@ -73,6 +75,9 @@ def unmet_needs(check: Check, deployment: Deployment) -> list[str]:
         elif need in CAPABILITIES:
             if not deployment.profile.declares(need):
                 missing.append(f"capability '{need}', which the profile does not declare")
+        elif need.startswith(OPERATION_NEED):
+            if not deployment.profile.offers(need.removeprefix(OPERATION_NEED)):
+                missing.append(f"operation {need.removeprefix(OPERATION_NEED)}, which the profile does not declare")
         else:
             missing.append(f"unknown need '{need}'")
     return missing

@@ -52,7 +52,7 @@ class Users:
         response = self.ctx.api.signup(principal)
         self.ctx.control(200 <= response.status < 300,
                          f"sign-up of a fresh tenant answered {response.status}")
-        principal.user_id = _user_id(response)
+        principal.user_id = self.ctx.api.object_id("signup", response, {"username": principal.username})
         return principal
 
     def _admin_session(self, tenant: str | None) -> tuple[Principal, Tokens]:
@@ -73,8 +73,8 @@ class Users:
         return user
 
     def _create(self, role: str, tenant: str | None) -> Principal:
-        if role not in self.profile.roles:
-            raise ValueError(f"role {role!r} is not in the profile's [roles]")
+        if role not in self.profile.roles and self.profile.declares("roles"):
+            raise NotApplicable(f"needs a {role} user, and the profile's [roles] has no role {role!r}")
         if self.profile.users.source == "accounts":
             return self._account(role, tenant)
         if not self.profile.declares("roles"):
@@ -82,7 +82,7 @@ class Users:
             principal = self.tenant_admin(tenant)
             principal.role = role
             return principal
-        if not self.profile.declares("user_admin"):
+        if not self.profile.offers("user_create"):  # no user administration, or not this operation of it
             if role == "admin":
                 return self.tenant_admin(tenant)
             return self._provisioned(role, tenant)
@@ -100,7 +100,7 @@ class Users:
             response = self.ctx.api.call("user_create", auth=admin_tokens, body=body)
         self.ctx.control(200 <= response.status < 300,
                          f"creating a {role} as tenant admin answered {response.status}")
-        principal.user_id = _user_id(response)
+        principal.user_id = self.ctx.api.object_id("user_create", response, body)
         return principal
 
     def _provisioned(self, role: str, tenant: str | None) -> Principal:
@@ -129,13 +129,4 @@ class Users:
         self._turns[key] = turn + 1
         account = matching[turn % len(matching)]
         self.ctx.redactor.add(account.password)
-        return Principal(account.username, account.password, account.tenant, role)
-
-
-def _user_id(response: object) -> str:
-    data = response.json() if hasattr(response, "json") else None
-    if isinstance(data, dict):
-        user = data.get("user", data)
-        if isinstance(user, dict) and user.get("id") is not None:
-            return str(user["id"])
-    return ""
+        return Principal(account.username, account.password, account.tenant, role, email=account.email)

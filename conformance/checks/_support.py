@@ -173,8 +173,8 @@ def find_user_id(ctx: CheckContext, admin_tokens: Tokens, user: Principal) -> st
         return user.user_id
     listing = ctx.api.call("users_list", auth=admin_tokens, note="find the user's id")
     for row in rows(listing.json()):
-        if isinstance(row, dict) and row.get("username") == user.username and row.get("id") is not None:
-            user.user_id = str(row["id"])
+        if isinstance(row, dict) and row.get("username") == user.username and ctx.api.row_id("users_list", row):
+            user.user_id = ctx.api.row_id("users_list", row)
             return user.user_id
     raise NotApplicable(f"the id of user {user.username} is not known (not in the creation answer nor "
                         "in the users list)")
@@ -208,7 +208,7 @@ def add_user(ctx: CheckContext, admin_tokens: Tokens, tenant: str, role: str) ->
     response = ctx.api.call("user_create", auth=admin_tokens, note=f"admin creates a {role}",
                             body={"username": principal.username, "password": principal.password, "role": role})
     ctx.control(ok(response.status), f"the tenant admin creating a {role} answered {response.status}")
-    principal.user_id = object_id(response)
+    principal.user_id = ctx.api.object_id("user_create", response, {"username": principal.username})
     return principal
 
 

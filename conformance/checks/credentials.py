@@ -320,9 +320,10 @@ def password_length(ctx: CheckContext) -> None:
     cases = [
         (limits.min_length - 1, False, "one under the minimum"),
         (limits.min_length, True, "exactly the minimum"),
-        (limits.max_length, True, "exactly the maximum"),
-        (limits.max_length + 1, False, "one over the maximum"),
     ]
+    if limits.has_maximum:  # max_length = 0: the target declares no maximum, so none is probed
+        cases += [(limits.max_length, True, "exactly the maximum"),
+                  (limits.max_length + 1, False, "one over the maximum")]
     outcomes: dict[str, int] = {}
     wrong: list[str] = []
     for length, allowed, label in cases:

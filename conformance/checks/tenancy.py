@@ -15,7 +15,6 @@ from conformance.checks._support import (
     gained_route,
     login,
     missing_id,
-    object_id,
     ok,
     other_tenant,
     role_field,
@@ -53,7 +52,7 @@ def _create_doc(ctx: CheckContext, owner: Member, body: dict[str, Any] | None = 
     response = ctx.api.call("document_create", auth=owner.tokens, note=f"{owner.user.role} creates a document",
                             body={"title": marker, "body": "tenant isolation probe", **(body or {})})
     ctx.control(ok(response.status), f"a {owner.user.role} creating a document answered {response.status}")
-    doc_id = object_id(response)
+    doc_id = ctx.api.object_id("document_create", response, {"title": marker})
     ctx.control(bool(doc_id), "the document creation answer holds no id")
     return Doc(doc_id, marker)
 

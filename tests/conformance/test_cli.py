@@ -29,7 +29,7 @@ def test_unknown_check_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_bad_profile_exits_2_naming_the_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "p.toml"
-    path.write_text("[tokens]\nleeway = 999\n")
+    path.write_text('extends = "reference"\n[tokens]\nleeway = 999\n')
     assert main(["run", "--profile", str(path)]) == exitcodes.USAGE_OR_PROFILE
     err = capsys.readouterr().err
     assert "tokens.leeway" in err and "Fix:" in err and "Traceback" not in err

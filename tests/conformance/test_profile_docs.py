@@ -1,16 +1,16 @@
-"""The profile reference page is generated from the schema, and the committed page is current."""
+"""The profile reference page and the JSON Schema are generated from the models, and the committed
+page is current."""
 
 from __future__ import annotations
 
-import dataclasses
-import typing
+import json
 from pathlib import Path
 
 import pytest
 
 from conformance import profile_docs
 from conformance.cli import main
-from conformance.profile import CAPABILITIES, OPERATION_CAPABILITY
+from conformance.profile import CAPABILITIES, OPERATION_CAPABILITY, json_schema
 
 PAGE = Path(__file__).parents[2] / "docs" / "profile-reference.md"
 
@@ -26,13 +26,11 @@ def test_every_field_capability_and_operation_is_documented() -> None:
     assert {"[tokens]", "[client]", "[[users.accounts]]", "[operations.NAME]", "[[routes]]"} <= set(titles)
     for title, cls in profile_docs.tables():
         assert f"### {title}" in page and cls.__doc__, title
-        hints = typing.get_type_hints(cls)
-        for item in dataclasses.fields(cls):
-            if item.name == "source":
+        for name, item in cls.model_fields.items():
+            if name == "source":
                 continue
-            assert f"| `{item.name}` |" in page, f"{title}.{item.name}"
-            assert dataclasses.is_dataclass(hints[item.name]) or item.metadata.get("doc"), \
-                f"{title}.{item.name} has no doc(...)"
+            assert f"| `{name}` |" in page, f"{title}.{name}"
+            assert profile_docs._is_model(item.annotation) or item.description, f"{title}.{name} has no doc(...)"
     for name in [*CAPABILITIES, *OPERATION_CAPABILITY]:
         assert f"`{name}`" in page
 
@@ -52,3 +50,16 @@ def test_dry_run_groups_capabilities_by_section_and_counts(capsys: pytest.Captur
     assert "§2 refresh, logout, revocation  none  (not declared: refresh, logout" in out
     assert "REV-LOGOUT-ACCESS                not applicable: needs capability 'logout'" in out
     assert "are not applicable (never a pass)" in out
+
+
+def test_the_json_schema_describes_every_table_and_refuses_unknown_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", "schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema == json.loads(json.dumps(json_schema()))
+    assert schema["additionalProperties"] is False and "source" not in schema["properties"]
+    operation = schema["$defs"]["Operation"]
+    assert operation["additionalProperties"] is False and operation["required"] == ["path"]
+    assert operation["properties"]["auth"]["enum"] == ["access", "none", "basic"]
+    assert set(schema["properties"]["capabilities"]["items"]["enum"]) == set(CAPABILITIES)
+    for _title, cls in profile_docs.tables():
+        assert cls is profile_docs.Profile or cls.__name__ in schema["$defs"], cls.__name__

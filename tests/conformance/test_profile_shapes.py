@@ -7,51 +7,31 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
+from recording import RecordingTarget, context
 
 from conformance import profile
 from conformance.api import Principal, Tokens
-from conformance.context import CheckContext
-from conformance.evidence import Redactor
 from conformance.profile import ProfileError
-from conformance.registry import get
-from conformance.targets.base import Headers, Response
 from conformance.verdict import NotApplicable
 
 ACCESS = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIiwic2lkIjoiczEifQ.c2lnbmF0dXJl"
 REFRESH = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIiwidHlwZSI6InJlZnJlc2gifQ.c2lnbmF0dXJl"
 
 
-class RecordingTarget:
-    """A target that records every request and answers with the next canned response."""
-
-    name = base_url = "recording"
-    abilities: frozenset[str] = frozenset()
-    clock = None
-
-    def __init__(self, *answers: tuple[int, Any, list[tuple[str, str]]]) -> None:
-        self.answers = list(answers)
-        self.requests: list[dict[str, Any]] = []
-
-    def request(self, method: str, path: str, **kwargs: Any) -> Response:
-        self.requests.append({"method": method, "path": path, **kwargs})
-        status, body, headers = self.answers.pop(0) if self.answers else (200, {}, [])
-        raw = json.dumps(body).encode() if body is not None else b""
-        return Response(status, Headers(headers), raw, 0.0)
-
-
-def context(tmp_path: Path, text: str, target: RecordingTarget, environ: Mapping[str, str] | None = None
-            ) -> CheckContext:
-    path = tmp_path / "target.toml"
-    path.write_text(text)
-    loaded = profile.load(path, environ=environ or {})
-    return CheckContext(get("TOK-SIG-BROKEN"), target, loaded, Redactor())  # type: ignore[arg-type]
-
-
+# Each profile below describes a foreign target on its own: nothing is read from the reference's.
+SIGN_UP_LOGIN_ME = """
+[operations.signup]
+method = "POST"
+path = "/signup"
+[operations.login]
+method = "POST"
+path = "/login"
+[operations.me]
+path = "/me"
+"""
 OAUTH = """
 capabilities = ["refresh", "logout"]
 [users]
@@ -80,6 +60,8 @@ body = "form"
 auth = "none"
 refresh_in = "body"
 fields = { refresh_token = "token" }
+[operations.me]
+path = "/me"
 """
 SECRETS = {"PW": "Pw-ann-123456", "CLIENT_SECRET": "client-secret-value"}
 
@@ -123,7 +105,7 @@ def test_refresh_grant_and_revocation_send_the_refresh_token_in_the_body(tmp_pat
 
 
 HEADER_REFRESH = """
-capabilities = ["signup", "refresh", "logout"]
+capabilities = ["signup", "refresh"]
 [tokens]
 access_field = "data.jwt"
 refresh_field = "data.refresh_jwt"
@@ -133,7 +115,7 @@ scheme = ""
 method = "POST"
 path = "/api/token/refresh"
 refresh_in = "header"
-"""
+""" + SIGN_UP_LOGIN_ME
 
 
 def test_token_json_paths_custom_header_and_refresh_in_a_header(tmp_path: Path) -> None:
@@ -171,7 +153,10 @@ session_field = "session.id"
 method = "POST"
 path = "/auth/logout"
 refresh_in = "cookie"
-"""
+[operations.refresh]
+method = "POST"
+path = "/auth/refresh"
+""" + SIGN_UP_LOGIN_ME
 
 
 def test_cookie_delivery_refresh_and_logout_by_cookie(tmp_path: Path) -> None:
@@ -196,7 +181,8 @@ def test_cookie_delivery_refresh_and_logout_by_cookie(tmp_path: Path) -> None:
 def test_sign_up_without_tenants_sends_no_tenant_and_any_role_is_a_fresh_user(tmp_path: Path) -> None:
     text = 'capabilities = ["signup"]\n[users]\nusername_template = "{name}@example.test"\n' \
            '[operations.signup]\nmethod = "POST"\npath = "/signup"\nbody = "form"\n' \
-           'fields = { username = "email", password = "password" }\n'
+           'fields = { username = "email", password = "password" }\n' \
+           '[operations.login]\nmethod = "POST"\npath = "/login"\n[operations.me]\npath = "/me"\n'
     target = RecordingTarget((201, {"user": {"id": 7}}, []), (201, {"user": {"id": 8}}, []))
     ctx = context(tmp_path, text, target)
     editor = ctx.users.create("editor")
@@ -209,6 +195,11 @@ def test_sign_up_without_tenants_sends_no_tenant_and_any_role_is_a_fresh_user(tm
 
 ACCOUNTS = """
 capabilities = []
+[operations.login]
+method = "POST"
+path = "/login"
+[operations.me]
+path = "/me"
 [users]
 source = "accounts"
 [[users.accounts]]
@@ -248,7 +239,7 @@ def test_operations_of_undeclared_capabilities_are_not_offered() -> None:
         ('[operations.refesh]\nmethod = "POST"\npath = "/r"\n', "operations.refesh", "operations.refresh"),
         ('[operations.login]\nmethod = "post"\n', "operations.login.method", "upper case"),
         ('[operations.login]\npath = "api/login"\n', "operations.login.path", "/api/login"),
-        ('[operations.logout]\nauth = "bearer"\n', "operations.logout.auth", '"access" or "none"'),
+        ('[operations.logout]\nauth = "bearer"\n', "operations.logout.auth", '"access", "none" or "basic"'),
         ('[operations.refresh]\nrefresh_in = "query"\n', "operations.refresh.refresh_in", '"body", "header"'),
         ('[client]\nid = "web"\nmethod = "jwt"\n', "client.method", '"basic" or "body"'),
         ('[client]\nsecret = "s3cret-value"\n', "client.id", "client_id"),
@@ -260,17 +251,18 @@ def test_operations_of_undeclared_capabilities_are_not_offered() -> None:
          "viewer"),
         ('[users]\nusername_template = "someone@example.test"\n', "users.username_template", "{name}"),
         ('[tokens]\naccess_field = ""\n', "tokens.access_field", "data.token"),
-        ('inherit = false\ncapabilities = ["refresh"]\n[users]\nsource = "accounts"\n[[users.accounts]]\n'
+        ('capabilities = ["refresh"]\n[users]\nsource = "accounts"\n[[users.accounts]]\n'
          'username = "a"\npassword = "b"\n[operations.login]\npath = "/l"\n[operations.me]\npath = "/me"\n',
          "operations.refresh", "drop 'refresh'"),
-        ('inherit = false\n[users]\nsource = "accounts"\n[[users.accounts]]\nusername = "a"\npassword = "b"\n'
+        ('capabilities = []\n[users]\nsource = "accounts"\n[[users.accounts]]\nusername = "a"\npassword = "b"\n'
          '[operations.login]\npath = "/l"\n', "operations.me", "[operations.me]"),
     ],
 )
 def test_a_wrong_target_profile_names_the_field_and_the_fix(tmp_path: Path, text: str, field_path: str,
                                                             fix_hint: str) -> None:
     path = tmp_path / "target.toml"
-    path.write_text(text)
+    standalone = text.startswith("capabilities")
+    path.write_text(text if standalone else 'extends = "reference"\n' + text)
     with pytest.raises(ProfileError) as caught:
         profile.load(path, environ={})
     assert caught.value.field_path == field_path
@@ -295,6 +287,6 @@ def _variables(text: str) -> set[str]:
 
 def test_an_overridden_field_needs_no_environment_variable(tmp_path: Path) -> None:
     path = tmp_path / "target.toml"
-    path.write_text('[target]\nbase_url = "${SERVICE_URL}"\n')
+    path.write_text('extends = "reference"\n[target]\nbase_url = "${SERVICE_URL}"\n')
     loaded = profile.load(path, environ={}, overrides={"target.base_url": "http://127.0.0.1:8080"})
     assert loaded.target.base_url == "http://127.0.0.1:8080"

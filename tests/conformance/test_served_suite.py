@@ -34,6 +34,7 @@ SERVED = {"ACCESS_TTL": 60, "REFRESH_TTL": 120, "IDLE_TIMEOUT": 8, "ABSOLUTE_TIM
           "API_RATE_WINDOW": 3, "LOGIN_RATE_WINDOW": 6, "LOGIN_LIMIT_IP": 60,
           "LOGIN_LIMIT_ACCOUNT": 10}
 PROFILE = """\
+extends = "reference"
 [target]
 base_url = "{base}"
 max_wait = 30

@@ -60,7 +60,7 @@ def test_naming_the_ca_file_trusts_it(reference_over_tls: str, tls_files: TlsFil
 
 def test_verify_false_in_the_profile_skips_verification(reference_over_tls: str, tmp_path: Path) -> None:
     profile = tmp_path / "insecure.toml"
-    profile.write_text("[target]\nverify = false\n")
+    profile.write_text('extends = "reference"\n[target]\nverify = false\n')
     code, output, report = _run(reference_over_tls, tmp_path, profile=profile)
     assert code == exitcodes.OK, output
     assert {c["verdict"] for c in report["checks"]} == {"pass"}

@@ -65,7 +65,7 @@ def test_a_bad_load_section_names_the_field(tmp_path: Path, capsys: pytest.Captu
                         ("[load]\nroute = \"document_get\"\n", "load.route"),
                         ("[load]\nusers = \"lots\"\n", "load.users"),
                         ("[load]\nmax_p95 = 10\n", "load.max_p95")):
-        path.write_text(text)
+        path.write_text('extends = "reference"\n' + text)
         err = _refused(capsys, "rate_limit_probe", "--profile", str(path))
         assert field in err and "Fix:" in err
 
@@ -101,7 +101,7 @@ def test_settings_come_from_the_profile_and_options_override_them() -> None:
 
 def test_the_locustfiles_read_the_same_profile(tmp_path: Path) -> None:
     path = tmp_path / "p.toml"
-    path.write_text("[rate_limits]\napi_limit = 7\n[load]\nusers_per_account = 2\n")
+    path.write_text("extends = \"reference\"\n[rate_limits]\napi_limit = 7\n[load]\nusers_per_account = 2\n")
     profile = profile_from_options(str(path), json.dumps({"rate_limits.api_window": 5}))
     assert (profile.rate_limits.api_limit, profile.rate_limits.api_window, profile.load.users_per_account) == (7, 5, 2)
     with pytest.raises(ProfileError, match="--authconform-overrides"):

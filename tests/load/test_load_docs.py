@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from conformance.load.settings import SCENARIOS
@@ -13,10 +12,10 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "load.md"
 
 def test_every_load_field_is_documented_with_its_default() -> None:
     text = DOC.read_text()
-    for item in dataclasses.fields(LoadSection):
+    for name, item in LoadSection.model_fields.items():
         default = item.default
         shown = f'`"{default}"`' if isinstance(default, str) else str(default)
-        assert f"| `{item.name}` | {shown} |" in text, item.name
+        assert f"| `{name}` | {shown} |" in text, name
 
 
 def test_every_load_profile_is_documented_and_has_its_locustfile() -> None:

@@ -45,7 +45,7 @@ def test_scenario_run_against_an_unreachable_target_exits_3(tmp_path: Path) -> N
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     profile = tmp_path / "quick.toml"
-    profile.write_text("[target]\nready_timeout = 0.5\nconnect_timeout = 0.5\n")
+    profile.write_text("extends = \"reference\"\n[target]\nready_timeout = 0.5\nconnect_timeout = 0.5\n")
     code = main(["scenario", "run", "session-fixation", "--target", f"http://127.0.0.1:{port}",
                  "--profile", str(profile)])
     assert code == exitcodes.TARGET_UNREACHABLE

@@ -49,7 +49,7 @@ def served_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_scenarios_pass_over_http_or_say_why_not(served_url: str, tmp_path: Path) -> None:
     profile_file = tmp_path / "served.toml"
-    profile_file.write_text(f"[target]\nbase_url = \"{served_url}\"\nmax_wait = 0\n"
+    profile_file.write_text(f"extends = \"reference\"\n[target]\nbase_url = \"{served_url}\"\nmax_wait = 0\n"
                             f"[rate_limits]\nlogin_ip_limit = {LOGIN_IP_LIMIT}\n")
     profile = load(profile_file)
     source = http_source(profile)
