@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.api import basic_credentials, json_path
+from conformance.api import basic_credentials, json_path, user_basic_credentials
 from conformance.minting import b64url_decode
 from conformance.profile import DEFAULT_PROFILE, OPERATION_CAPABILITY, load
 from conformance.targets.base import Response
@@ -338,6 +338,10 @@ class Prober:
             path, probe = self.probe_route("POST", tried, body={})
             if probe is None or probe.status in ABSENT or probe.status in REDIRECTS:
                 continue
+            if probe.status == 401 and probe.headers.get("WWW-Authenticate", "").lower().startswith("basic"):
+                # It asks for HTTP Basic: the user's own username and password, no body.
+                candidates.append(DraftOperation("POST", path, auth="basic", note="probed: it asks for HTTP Basic"))
+                continue
             oauth = "token" in path
             shapes = [("form", "username", True)] if oauth else []
             shapes += [("json", "username", False), ("form", "username", False), ("json", "email", False),
@@ -372,7 +376,9 @@ class Prober:
             path, probe = self.probe_route("POST", tried, body={})
             if probe is None or probe.status in ABSENT or probe.status in (401, 403, *REDIRECTS):
                 continue
-            found.append(DraftOperation("POST", path, login.body, dict(login.fields), note="probed"))
+            # A Basic login names no fields: sign-up then most likely takes the usual two.
+            fields = dict(login.fields) or {"username": "username", "password": "password"}
+            found.append(DraftOperation("POST", path, login.body, fields, note="probed"))
         return found
 
     def _password_limits(self, schema: dict[str, Any]) -> None:
@@ -466,9 +472,14 @@ class Prober:
         op.guess, op.note = True, "not confirmed: init could not log in"
 
     def _try_login(self, op: DraftOperation, values: Mapping[str, str]) -> Creds | None:
-        body = self._body(op, values)
+        body: dict[str, Any] | None = self._body(op, values)
         headers: dict[str, str] = {}
-        if op.extra.get("grant_type") or self.options.client_id:
+        if op.auth == "basic":
+            headers["Authorization"] = "Basic " + user_basic_credentials(values.get("username", ""),
+                                                                         values.get("password", ""))
+            body = None
+        elif op.extra.get("grant_type") or self.options.client_id:
+            assert body is not None
             self._client_headers("login", headers, body)
         answer = self.try_send(op.method, op.path, body=body, kind=op.body, headers=headers)
         if answer is None or not 200 <= answer.status < 300:
@@ -478,8 +489,9 @@ class Prober:
             return None
         self.login_op = op
         self.draft.operations["login"] = op
-        op.note = f"observed: {op.method} {op.path} ({op.body} body) answered {answer.status} with tokens"
-        self.say(f"login: {op.method} {op.path} ({op.body} body) answered {answer.status} with tokens")
+        how = "HTTP Basic" if op.auth == "basic" else f"{op.body} body"
+        op.note = f"observed: {op.method} {op.path} ({how}) answered {answer.status} with tokens"
+        self.say(f"login: {op.method} {op.path} ({how}) answered {answer.status} with tokens")
         self.login_rate = _rate_headers(answer)
         return creds
 
@@ -763,6 +775,8 @@ class Prober:
                    for name in openapi.REFRESH_FIELDS]
         shapes.append(DraftOperation(method, path, "form", {"refresh_token": "refresh_token"},
                                      {"grant_type": "refresh_token"}, refresh_in="body"))
+        # Both tokens in the body, the access token as proof of the pair (it may have expired).
+        shapes.append(DraftOperation(method, path, auth="none", send=["refresh_token", "access_token"]))
         return shapes
 
     def _present(self, op: DraftOperation, refresh: str, creds: Creds) -> tuple[dict[str, Any], dict[str, str],
@@ -776,6 +790,11 @@ class Prober:
             cookies[self.refresh_cookie] = refresh
         elif op.refresh_in == "body":
             body[op.fields.get("refresh_token", "refresh_token")] = refresh
+        tokens = {"refresh_token": refresh, "access_token": creds.access, "session_id": creds.session_id}
+        for name in op.send:
+            body[op.fields.get(name, name)] = tokens[name]
+        if op.session_header and creds.session_id:
+            headers[op.session_header] = creds.session_id
         return body, headers, cookies
 
     def _find_refresh(self, creds: Creds) -> Creds:
@@ -790,7 +809,7 @@ class Prober:
                                    cookies=cookies)
             if answer is None or not 200 <= answer.status < 300:
                 continue
-            fresh = self._creds_from(answer, previous=creds)
+            fresh = self._creds_from(answer, previous=creds) or self._renewed(answer, op, creds)
             if fresh is None:
                 continue
             op.note = f"observed: answered {answer.status} with a new access token"
@@ -798,10 +817,23 @@ class Prober:
             self.draft.declare("refresh", f"observed: {op.method} {op.path} gave new tokens")
             rotated = "rotates the refresh token" if fresh.refresh and fresh.refresh != creds.refresh else \
                 "keeps the refresh token"
-            self.say(f"refresh: {op.method} {op.path} (refresh token in the {op.refresh_in}) works and {rotated}")
+            where = f"the {op.refresh_in}" if op.refresh_in else "the body, with the access token"
+            self.say(f"refresh: {op.method} {op.path} (refresh token in {where}) works and {rotated}")
             return fresh
         self.draft.leave_out("refresh", "a refresh token came back but no refresh route accepted it")
         return creds
+
+    def _renewed(self, answer: Response, op: DraftOperation, creds: Creds) -> Creds | None:
+        """A refresh answer that holds the access token elsewhere than login's (``{"token": ...}``)."""
+        if self.delivery != "json":
+            return None
+        data = answer.json()
+        path, _refresh = find_token_paths(data)
+        token = json_path(data, path) if path else None
+        if not isinstance(token, str) or not token or token == creds.access:
+            return None
+        op.access_token_path = path
+        return Creds(access=token, refresh=creds.refresh, cookies=dict(creds.cookies), session_id=creds.session_id)
 
     # ------------------------------------------------------------------ logout, logout-all
     def _logout_candidates(self) -> list[tuple[str, str]]:
@@ -832,6 +864,11 @@ class Prober:
 
     def _logout_shapes(self, method: str, path: str) -> list[DraftOperation]:
         shapes = [DraftOperation(method, path)]
+        documented = self.api.at(method, _shape(path)) if self.api is not None else None
+        headers = [name for name in (documented.required_headers if documented else [])
+                   if re.search(r"session", name, re.I)]
+        if headers:  # first: a request without the header may already spend a single-use token
+            shapes.insert(0, DraftOperation(method, path, session_header=headers[0]))
         if self.delivery == "json":
             refresh = self.draft.operations.get("refresh")
             # The refresh token under the name the refresh route takes it by, then the usual one.
@@ -845,7 +882,8 @@ class Prober:
     def _find_logout(self, creds: Creds) -> None:
         for method, path in self._logout_candidates():
             for op in self._logout_shapes(method, path):
-                body, headers, cookies = self._present(op, creds.refresh, creds) if op.refresh_in else ({}, {}, {})
+                body, headers, cookies = self._present(op, creds.refresh, creds) if op.refresh_in or \
+                    op.session_header else ({}, {}, {})
                 if op.auth == "none" and self.options.client_id:
                     self._client_headers("logout", headers, body)
                 if op.auth == "none":

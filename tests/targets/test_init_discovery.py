@@ -36,7 +36,7 @@ def _spec(token_path: str) -> dict[str, Any]:
         "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}}
     refresh = {"content": {"application/json": {"schema": {
         "type": "object", "properties": {"refresh_token": {"type": "string"}}}}}}
-    bearer = [{"bearer": []}]
+    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
     return {"openapi": "3.0.3", "info": {"title": "ops", "version": "1"},
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
             "paths": {token_path: {"post": {"requestBody": credentials, "security": []},
