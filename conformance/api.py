@@ -168,11 +168,13 @@ class Api:
     # -------------------------------------------------------------- what the suite knows of objects
     def object_id(self, operation: str, response: Response, sent: dict[str, Any] | None = None) -> str:
         """The id of the object an answer is about: the operation's id_field in the answer (or one
-        level down, ``{"user": {...}}``), else the value the client sent under that field."""
+        level down, ``{"user": {...}}`` first), else the value the client sent under that field."""
         field_name = self.profile.operations[operation].id_field if operation in self.profile.operations else "id"
         data = response.json()
         if isinstance(data, dict):
-            for candidate in (data, *(v for v in data.values() if isinstance(v, dict))):
+            kind = data.get(CREATING.get(operation, ""))  # {"user": {...}} before the top, as signup answers
+            nested = [v for v in data.values() if isinstance(v, dict) and v is not kind]
+            for candidate in (*([kind] if isinstance(kind, dict) else []), data, *nested):
                 value = candidate.get(field_name)
                 if isinstance(value, (str, int)) and not isinstance(value, bool):
                     return str(value)
@@ -206,8 +208,11 @@ class Api:
         literal {name} must never go out."""
         known = self.known.get(str(ids.get("id", "")), {})
         for name in self.profile.operation(operation).placeholders():
-            value = ids.get(name) or known.get(name) or (user.placeholder(name) if user is not None else "")
-            if not value:
+            if name in ids:  # what the check names, as it names it
+                value = str(ids[name])
+            else:
+                value = known.get(name) or (user.placeholder(name) if user is not None else "")
+            if not value and name not in ids:
                 raise ControlFailed(f"operation {operation} ({path}) needs {{{name}}}, which the suite does not "
                                     "know for this call")
             path = path.replace("{" + name + "}", str(value))

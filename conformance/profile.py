@@ -10,6 +10,7 @@ file, the dotted field and the fix.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import os
@@ -89,6 +90,8 @@ CONTRACT_PERMISSIONS: dict[str, list[str]] = {
     "admin": ["read", "write", "delete", "manage_users"],
     "superadmin": ["read", "write", "delete", "manage_users", "manage_roles", "audit"],
 }
+# The contract's longest password (CONTRACT.md: 8-128 characters); a target without a maximum must take it.
+CONTRACT_PASSWORD_MAX = 128
 # Tables a profile replaces whole, even over the default it extends (merging roles made a target
 # with "user" and "admin" a target with six roles).
 REPLACED_TABLES = ("roles", "permissions")
@@ -112,8 +115,7 @@ class Problem(ValueError):
 def doc(text: str, default: Any = ..., **kwargs: Any) -> Any:
     """A field with its meaning (the reference page and the JSON Schema print it)."""
     if isinstance(default, (list, dict)):
-        value = default
-        return Field(default_factory=lambda: type(value)(value), description=text, **kwargs)
+        return Field(default_factory=lambda: copy.deepcopy(default), description=text, **kwargs)
     return Field(default, description=text, **kwargs)
 
 
@@ -215,7 +217,8 @@ class PasswordsSection(Section):
     """The declared password length limits (also written [credentials] password_min / password_max)."""
 
     min_length: int = doc("shortest password accepted", 8, ge=0)
-    max_length: int = doc("longest password accepted; 0 (or left out): the target has no maximum", 0, ge=0)
+    max_length: int = doc("longest password accepted; 0 (or left out): the target has no maximum (a password "
+                          "of the contract's 128 characters must then be accepted)", 0, ge=0)
 
     @property
     def has_maximum(self) -> bool:
@@ -230,9 +233,10 @@ class Operation(Section):
                     "object (id, or any field the client sent, e.g. {title})")
     body: Literal["json", "form"] = doc('"json" or "form"', "json")
     auth: Literal["access", "none", "basic"] = doc(
-        '"access": the caller\'s access token goes along (as tokens.delivery says); "none": it does not (e.g. an '
-        'OAuth2 revocation endpoint that takes the refresh token in the body); "basic": HTTP Basic with the '
-        "user's own username and password (a login that takes no body)", "access")
+        '"access": the caller\'s access token goes along (as tokens.delivery says; the refresh operation sends '
+        'it only where send lists it); "none": it does not (e.g. an OAuth2 revocation endpoint that takes the '
+        'refresh token in the body); "basic": HTTP Basic with the user\'s own username and password (a login '
+        "that takes no body)", "access")
     refresh_in: Literal["", "body", "header", "cookie"] = doc(
         'where the operation presents the refresh token: "body" (field refresh_token, renamed by fields), '
         '"header" (tokens.refresh_header) or "cookie" (tokens.refresh_cookie); empty: not at all, except the '
@@ -625,6 +629,9 @@ def _error(exc: ValidationError, source: str, overridden: set[str]) -> ProfileEr
             problem, hint = f"expected {word}, got {value!r}", f"set it to {word}"
         else:
             problem, hint = error["msg"], "see docs/profile-reference.md"
+    others = sorted({dotted(tuple(other["loc"])) for other in exc.errors()[1:]} - {path})
+    if others:
+        hint += f" (also to fix: {', '.join(others[:5])}{' ...' if len(others) > 5 else ''})"
     return _blame_override(ProfileError(source, path, problem, hint), overridden)
 
 
@@ -793,12 +800,29 @@ def _validate_client(profile: Profile) -> None:
         if name not in profile.operations and name not in OPERATION_CAPABILITY:
             raise ProfileError(src, f"client.operations[{i}]", f"no operation named {name!r}",
                                "name one of: " + ", ".join(sorted(profile.operations)))
+        op = profile.operations.get(name)
+        if client.id and client.method == "basic" and op is not None and op.auth == "basic":
+            raise ProfileError(src, f"operations.{name}.auth",
+                               '"basic" sends the user\'s credentials in the Authorization header, where the '
+                               "client's HTTP Basic credentials also go",
+                               f'send the client credentials in the body ([client] method = "body"), or drop {name!r} '
+                               "from client.operations")
 
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of a profile, for editors (``authconform profile schema``)."""
     schema = Profile.model_json_schema()
     schema["properties"].pop("source", None)
+    # The other spellings the loader reads (ALIASES, _legacy), so an editor does not flag them.
+    schema["properties"]["credentials"] = {
+        "type": "object", "additionalProperties": False,
+        "description": "another spelling of [passwords]: password_min, password_max (0: no maximum)",
+        "properties": {"password_min": {"type": "integer", "minimum": 0},
+                       "password_max": {"type": "integer", "minimum": 0}}}
+    target = schema["$defs"]["TargetSection"]["properties"]
+    target["verify"] = {**target["verify_tls"], "description": "another name for verify_tls"}
+    # A profile that extends the reference may change one field of an operation and keep its path.
+    schema["$defs"]["Operation"].pop("required", None)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "authconform profile"
     return schema

@@ -118,8 +118,10 @@ def render_reference() -> str:
              "default's. `${NAME}` anywhere is read from the environment; `--set FIELD=VALUE` overrides any field",
              "from the command line. A mistake is reported with the file (or the `--set` option), the dotted field",
              "and the fix, and exit code 2. `authconform profile check FILE` validates a profile without running,",
-             "`authconform profile schema` prints its JSON Schema for editors, and `authconform profile upgrade",
-             "FILE` rewrites a profile written for the older implicit inheritance.",
+             "`authconform profile schema` prints its JSON Schema for editors (committed as",
+             "[profile.schema.json](profile.schema.json); with taplo or Even Better TOML, start a profile with",
+             "`#:schema` and its path), and `authconform profile upgrade FILE` rewrites a profile written for the",
+             "older implicit inheritance.",
              "Walk-through: [Pointing authconform at your service](targets.md).", ""]
     lines += ["## Tables", ""]
     for title, cls in tables():

@@ -21,7 +21,7 @@ from conformance.context import CheckContext
 from conformance.diagnosis import explain
 from conformance.evidence import Redactor, printable
 from conformance.minting import ClaimNames, Minter, SigningKey
-from conformance.profile import CAPABILITIES, OPERATION_NEED, Profile
+from conformance.profile import CAPABILITIES, OPERATION_CAPABILITY, OPERATION_NEED, Profile
 from conformance.registry import Check, Level
 from conformance.targets.base import Target
 from conformance.verdict import CheckOutcome, Result, TargetUnreachable, Verdict
@@ -75,7 +75,7 @@ def unmet_needs(check: Check, deployment: Deployment) -> list[str]:
         elif need in CAPABILITIES:
             if not deployment.profile.declares(need):
                 missing.append(f"capability '{need}', which the profile does not declare")
-        elif need.startswith(OPERATION_NEED):
+        elif need.startswith(OPERATION_NEED) and need.removeprefix(OPERATION_NEED) in OPERATION_CAPABILITY:
             if not deployment.profile.offers(need.removeprefix(OPERATION_NEED)):
                 missing.append(f"operation {need.removeprefix(OPERATION_NEED)}, which the profile does not declare")
         else:

@@ -17,12 +17,16 @@ reports so the baseline shrinks over time.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import fnmatch
 import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pydantic
+from pydantic import ConfigDict, TypeAdapter, ValidationError, field_validator
 
 DEFAULT_EXPIRY_DAYS = 90
 REASON_PLACEHOLDER = "TODO: say why this failure is accepted and when it will be fixed"
@@ -32,12 +36,35 @@ class BaselineError(ValueError):
     """The baseline file is missing or malformed; the message names the file, the entry and the fix."""
 
 
-@dataclass(frozen=True)
+@pydantic.dataclasses.dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class Entry:
-    check: str
-    reason: str
+    """One accepted failure (an ``[[expected]]`` table)."""
+
+    check: str = pydantic.Field(min_length=1)
+    reason: str = ""
     expires: dt.date | None = None
     target: str = ""  # a glob over the report's target (or base URL); empty: any target
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _day(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"expires {value!r} is not a date; write it as YYYY-MM-DD") from None
+        if not isinstance(value, dt.date):
+            raise ValueError(f"expires {value!r} is not a date; write it as YYYY-MM-DD")
+        return value
+
+    @field_validator("reason", "target", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return "" if value is None else value
 
     def covers_target(self, run: dict[str, Any]) -> bool:
         if not self.target:
@@ -53,19 +80,25 @@ class Entry:
                 "expires": self.expires.isoformat() if self.expires else None}
 
 
-def _date(value: Any, where: str) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise BaselineError(f"{where}: expires {value!r} is not a date; write it as YYYY-MM-DD")
+FIELDS = ("check", "target", "reason", "expires")
+_ENTRIES = TypeAdapter(list[Entry])
+
+
+def _problem(path: Path, exc: ValidationError) -> BaselineError:
+    """The first problem in the words of a baseline: the file, the entry (1-based), the fix."""
+    error = exc.errors()[0]
+    loc = error["loc"]
+    where = f"{path}: entry {int(loc[0]) + 1}" if loc and isinstance(loc[0], int) else str(path)
+    name = str(loc[1]) if len(loc) > 1 else ""
+    if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+        close = difflib.get_close_matches(name, FIELDS, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "fields are " + ", ".join(FIELDS)
+        return BaselineError(f"{where}: unknown field {name!r}; {hint}")
+    if name == "check" or error["type"] in ("dataclass_type", "dict_type", "model_type"):
+        return BaselineError(f"{where}: every entry needs check = \"CHECK-ID\"")
+    if error["type"] == "value_error":
+        return BaselineError(f"{where}: {error['ctx']['error']}")
+    return BaselineError(f"{where}: {name}: {error['msg']}")
 
 
 def load(path: str | Path) -> list[Entry]:
@@ -83,18 +116,10 @@ def load(path: str | Path) -> list[Entry]:
     raw = data.get("expected", []) if isinstance(data, dict) else None
     if not isinstance(raw, list):
         raise BaselineError(f"{path}: expected a list of [[expected]] entries")
-    entries = []
-    for index, item in enumerate(raw, 1):
-        where = f"{path}: entry {index}"
-        if not isinstance(item, dict) or not isinstance(item.get("check"), str) or not item["check"]:
-            raise BaselineError(f"{where}: every entry needs check = \"CHECK-ID\"")
-        unknown = set(item) - {"check", "target", "reason", "expires"}
-        if unknown:
-            raise BaselineError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; "
-                                "fields are check, target, reason, expires")
-        entries.append(Entry(check=item["check"], reason=str(item.get("reason") or ""),
-                             expires=_date(item.get("expires"), where), target=str(item.get("target") or "")))
-    return entries
+    try:
+        return _ENTRIES.validate_python(raw)
+    except ValidationError as exc:
+        raise _problem(path, exc) from None
 
 
 def _is_failing(verdict: str, strict: bool) -> bool:

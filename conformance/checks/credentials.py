@@ -15,6 +15,7 @@ from typing import Any
 
 from conformance.api import Principal, Tokens
 from conformance.context import CheckContext
+from conformance.profile import CONTRACT_PASSWORD_MAX
 from conformance.registry import Severity, check
 from conformance.targets.base import Response
 from conformance.verdict import ControlFailed, NotApplicable
@@ -321,9 +322,11 @@ def password_length(ctx: CheckContext) -> None:
         (limits.min_length - 1, False, "one under the minimum"),
         (limits.min_length, True, "exactly the minimum"),
     ]
-    if limits.has_maximum:  # max_length = 0: the target declares no maximum, so none is probed
+    if limits.has_maximum:
         cases += [(limits.max_length, True, "exactly the maximum"),
                   (limits.max_length + 1, False, "one over the maximum")]
+    else:  # no maximum declared: the contract's longest password must still be taken whole
+        cases.append((CONTRACT_PASSWORD_MAX, True, "the contract's maximum (the target declares none)"))
     outcomes: dict[str, int] = {}
     wrong: list[str] = []
     for length, allowed, label in cases:

@@ -158,3 +158,11 @@ def test_the_coordinators_fields_have_their_defaults() -> None:
     assert loaded.waive == {}
     waived = profile.load(overrides={"waive": {"jti": "tokens are single-use by design"}})
     assert waived.waive["jti"] == "tokens are single-use by design"
+
+
+def test_one_error_names_the_other_fields_to_fix_too(tmp_path: Path) -> None:
+    path = write(tmp_path, 'extends = "reference"\n[tokens]\naccess_ttl = "soon"\nleeway = 99\n[target]\nverfy = 1\n')
+    with pytest.raises(ProfileError) as caught:
+        profile.load(path)
+    assert caught.value.field_path == "target.verfy" and "did you mean 'verify_tls'?" in caught.value.fix
+    assert "also to fix: tokens.access_ttl, tokens.leeway" in caught.value.fix

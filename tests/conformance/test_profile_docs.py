@@ -4,8 +4,10 @@ page is current."""
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from conformance import profile_docs
@@ -58,8 +60,27 @@ def test_the_json_schema_describes_every_table_and_refuses_unknown_keys(capsys: 
     assert schema == json.loads(json.dumps(json_schema()))
     assert schema["additionalProperties"] is False and "source" not in schema["properties"]
     operation = schema["$defs"]["Operation"]
-    assert operation["additionalProperties"] is False and operation["required"] == ["path"]
+    assert operation["additionalProperties"] is False and "required" not in operation  # extends may keep a path
     assert operation["properties"]["auth"]["enum"] == ["access", "none", "basic"]
     assert set(schema["properties"]["capabilities"]["items"]["enum"]) == set(CAPABILITIES)
+    assert set(schema["properties"]["credentials"]["properties"]) == {"password_min", "password_max"}
+    assert "verify" in schema["$defs"]["TargetSection"]["properties"]
     for _title, cls in profile_docs.tables():
         assert cls is profile_docs.Profile or cls.__name__ in schema["$defs"], cls.__name__
+
+
+def test_the_committed_json_schema_is_what_the_models_generate() -> None:
+    committed = PAGE.with_name("profile.schema.json").read_text()
+    assert committed == json.dumps(json_schema(), indent=2) + "\n", \
+        "docs/profile.schema.json is stale: authconform profile schema > docs/profile.schema.json"
+
+
+def test_every_bundled_and_example_profile_satisfies_the_schema_and_a_typo_does_not() -> None:
+    validator = jsonschema.Draft202012Validator(json_schema())
+    files = [PAGE.parents[1] / "conformance" / "profiles" / "reference.toml",
+             *sorted((PAGE.parents[1] / "examples" / "profiles").glob("*.toml"))]
+    for file in files:
+        errors = [error.message for error in validator.iter_errors(tomllib.loads(file.read_text()))]
+        assert not errors, f"{file.name}: {errors}"
+    typo = {"tokens": {"acess_ttl": 60}, "operations": {"login": {"auth": "bearer"}}}
+    assert len(list(validator.iter_errors(typo))) == 2

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from recording import RecordingTarget, context
+from reference_runs import run_on_reference
 
 from conformance import profile, registry
 from conformance.api import Principal, Tokens
@@ -255,6 +256,8 @@ def test_a_check_needing_an_undeclared_operation_is_not_applicable(tmp_path: Pat
     assert unmet_needs(needing, deployment) == ["operation user_create, which the profile does not declare"]
     result = run_check(needing, deployment)
     assert result.verdict is Verdict.NOT_APPLICABLE and "operation user_create" in result.reason
+    typo = dataclasses.replace(check, needs=frozenset({"op:user_creat"}))
+    assert unmet_needs(typo, deployment) == ["unknown need 'op:user_creat'"]
 
 
 # Every capability but roles and cookies declared, each with one operation of its own at a path
@@ -330,3 +333,10 @@ def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "foreign.toml"
     path.write_text(text)
     return path
+
+
+def test_no_declared_maximum_password_length_probes_only_what_is_declared() -> None:
+    result = run_on_reference("CRED-PASSWORD-LENGTH", base=profile.load(overrides={"passwords.max_length": 0}))
+    assert result.verdict is Verdict.PASS, result.reason
+    assert sorted(result.details["statuses"]) == ["128 (the contract's maximum (the target declares none))",
+                                                  "7 (one under the minimum)", "8 (exactly the minimum)"]

@@ -244,6 +244,7 @@ def test_operations_of_undeclared_capabilities_are_not_offered() -> None:
         ('[client]\nid = "web"\nmethod = "jwt"\n', "client.method", '"basic" or "body"'),
         ('[client]\nsecret = "s3cret-value"\n', "client.id", "client_id"),
         ('[client]\nid = "web"\noperations = ["tokn"]\n', "client.operations[0]", "login"),
+        ('[client]\nid = "web"\n[operations.login]\nauth = "basic"\n', "operations.login.auth", 'method = "body"'),
         ('[users]\nsource = "accounts"\n', "users.accounts", "[[users.accounts]]"),
         ('[users]\nsource = "accounts"\n[[users.accounts]]\nusername = "ann"\n', "users.accounts[0].password",
          "${APP_VIEWER_PASSWORD}"),
