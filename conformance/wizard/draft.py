@@ -39,6 +39,9 @@ class DraftOperation:
     extra: dict[str, str] = field(default_factory=dict)
     auth: str = "access"
     refresh_in: str = ""
+    send: list[str] = field(default_factory=list)  # tokens the body also carries
+    access_token_path: str = ""  # where this operation's answer holds the access token, when not tokens'
+    session_header: str = ""
     note: str = ""
     guess: bool = False
 
@@ -145,10 +148,16 @@ def render(draft: Draft) -> str:
             lines.append(f"auth = {toml_value(op.auth)}")
         if op.refresh_in:
             lines.append(f"refresh_in = {toml_value(op.refresh_in)}")
+        if op.send:
+            lines.append(f"send = {toml_value(op.send)}")
         if op.fields:
             lines.append(f"fields = {toml_value(op.fields)}")
         if op.extra:
             lines.append(f"extra = {toml_value(op.extra)}")
+        if op.access_token_path:
+            lines.append(f"access_token_path = {toml_value(op.access_token_path)}")
+        if op.session_header:
+            lines.append(f"session_header = {toml_value(op.session_header)}")
     lines += ["", "# The target's signing key lets the suite mint tokens (exp, nbf, iat, iss, aud checks)",
               "# instead of reporting those checks not applicable. Read it from the environment:",
               "# [signing]",

@@ -7,13 +7,18 @@ probe confirms where it safely can; what it cannot confirm is written as a guess
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-# Where OpenAPI documents usually live, in the order they are tried.
-OPENAPI_PATHS = ("/openapi.json", "/api/openapi.json", "/v3/api-docs", "/swagger.json", "/api/swagger.json",
-                 "/api-docs", "/docs/openapi.json", "/.well-known/openapi.json", "/api/v1/openapi.json")
+import yaml
+
+# Where OpenAPI documents usually live, in the order they are tried (FastAPI, Flask-RESTX and
+# flasgger, Springdoc, and the paths people mount them under).
+OPENAPI_PATHS = ("/openapi.json", "/openapi.yaml", "/swagger.json", "/apispec.json", "/api/openapi.json",
+                 "/docs/openapi.json", "/v3/api-docs", "/api/swagger.json", "/api-docs", "/openapi.yml",
+                 "/.well-known/openapi.json", "/api/v1/openapi.json", "/apispec_1.json")
 
 USERNAME_FIELDS = ("username", "email", "login", "user", "user_name", "userName", "name")
 PASSWORD_FIELDS = ("password", "pass", "passwd", "pwd")
@@ -35,6 +40,7 @@ class ApiOperation:
     required: list[str] = field(default_factory=list)
     secured: bool = True
     permission: str = ""  # x-permission, when the document states one
+    required_headers: list[str] = field(default_factory=list)  # header parameters it requires
 
     @property
     def shape(self) -> str:
@@ -46,6 +52,13 @@ class ApiOperation:
             if name in self.properties:
                 return name
         return ""
+
+    def is_email(self, name: str) -> bool:
+        """Does the document say this field holds an e-mail address (format email, or the name)?"""
+        schema = self.properties.get(name, {})
+        formats = [schema.get("format")] + [part.get("format") for part in schema.get("anyOf", [])
+                                            if isinstance(part, dict)]
+        return "email" in formats or name.lower() in ("email", "e-mail", "email_address", "emailaddress")
 
     def constant(self, name: str) -> str:
         """The one value a property allows (enum of one, const, or an anchored literal pattern)."""
@@ -115,6 +128,18 @@ def _absolute(url: str) -> str:
     return url if url.startswith("/") else "/" + url
 
 
+def load_document(body: bytes) -> Any:
+    """A served document as data: JSON, or YAML where it is written so (``/openapi.yaml``)."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        pass
+    try:
+        return yaml.safe_load(body.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
+        return None
+
+
 def parse(document: Any, url: str) -> ApiDocument | None:
     """The operations of an OpenAPI 3 / Swagger 2 document; None when it is not one."""
     if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
@@ -137,6 +162,10 @@ def parse(document: Any, url: str) -> ApiDocument | None:
             op.secured = bool(security)
             if isinstance(raw.get("x-permission"), str):
                 op.permission = raw["x-permission"]
+            for parameter in [*item.get("parameters", []), *raw.get("parameters", [])]:
+                parameter = _resolve(parameter, document)
+                if isinstance(parameter, dict) and parameter.get("in") == "header" and parameter.get("required"):
+                    op.required_headers.append(str(parameter.get("name", "")))
             _read_body(op, raw, document)
             operations.append(op)
     return ApiDocument(url, operations, schemes if isinstance(schemes, dict) else {})

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.api import basic_credentials, json_path
+from conformance.api import basic_credentials, json_path, user_basic_credentials
 from conformance.errors import UsageError
 from conformance.minting import b64url_decode
 from conformance.profile import DEFAULT_PROFILE, OPERATION_CAPABILITY, load
@@ -34,23 +34,30 @@ from conformance.wizard.draft import Draft, DraftOperation, Value
 
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 ABSENT = (404, 405, 501)
+REDIRECTS = (301, 302, 307, 308)
+LIFETIME_SLACK = 5  # seconds between a token's issue and init reading it, at most, when it has no iat
 
 # Common routes, tried in order where the target has no OpenAPI document ("{dir}" is the
 # directory of the login route, e.g. /api for /api/login).
 LOGIN_PATHS = ("/login", "/auth/login", "/api/login", "/api/auth/login", "/token", "/auth/token", "/api/token",
                "/oauth/token", "/signin", "/auth/signin", "/api/signin", "/users/login", "/api/users/login",
-               "/session", "/api/session", "/api/v1/login", "/api/v1/auth/login", "/v1/login")
+               "/session", "/api/session", "/api/v1/login", "/api/v1/auth/login", "/v1/login", "/tokens", "/api/tokens",
+               "/auth/tokens", "/api/v1/tokens", "/v1/tokens", "/v1/sessions", "/api/v1/sessions")
+# A login route that names a resource of tokens or sessions: POST creates one (log in), PUT or
+# PATCH renews it (refresh), DELETE ends it (log out).
+TOKEN_RESOURCE = re.compile(r"/(tokens?|sessions?)/?$")
 SIGNUP_PATHS = ("{dir}/register", "{dir}/signup", "/register", "/signup", "/auth/register", "/auth/signup",
                 "/api/register", "/api/signup", "/api/auth/register", "/api/auth/signup", "/users/register",
                 "/api/users/register", "/users", "/api/users")
 ME_PATHS = ("{dir}/me", "/me", "/users/me", "/api/me", "/api/users/me", "/auth/me", "/api/auth/me", "/user",
             "/api/user", "/account", "/api/account", "/whoami", "/api/whoami", "/profile", "/api/profile",
             "/api/v1/me", "/api/v1/users/me")
-REFRESH_PATHS = ("{dir}/refresh", "{dir}/token/refresh", "{login}/refresh", "/refresh", "/auth/refresh",
-                 "/token/refresh", "/api/refresh", "/api/token/refresh", "/api/auth/refresh", "/auth/token/refresh",
-                 "/oauth/token")
+REFRESH_PATHS = ("{dir}/refresh", "{dir}/token/refresh", "{login}/refresh", "{login}/renew", "/refresh",
+                 "/auth/refresh", "/token/refresh", "/api/refresh", "/api/token/refresh", "/api/auth/refresh",
+                 "/auth/token/refresh", "/oauth/token")
 LOGOUT_PATHS = ("{dir}/logout", "/logout", "/auth/logout", "/api/logout", "/api/auth/logout", "/signout",
-                "/auth/signout", "{login}/revoke", "/token/revoke", "/revoke", "/oauth/revoke", "/api/token/revoke")
+                "/auth/signout", "{login}/revoke", "/token/revoke", "/revoke", "/oauth/revoke", "/api/token/revoke",
+                "{login}/blacklist", "{dir}/token/blacklist")
 LOGOUT_ALL_PATHS = ("{dir}/logout-all", "{dir}/logout_all", "/logout-all", "/auth/logout-all", "/api/logout-all",
                     "/api/auth/logout-all", "/logout/all", "/auth/logout/all", "/logout_all", "/auth/logout_all")
 SESSIONS_PATHS = ("{me}/sessions", "{dir}/sessions", "/sessions", "/auth/sessions", "/api/sessions",
@@ -61,6 +68,9 @@ HEALTH_PATHS = ("/healthz", "/health", "/api/health", "/status", "/ping", "/live
 PRESENTATIONS = (("Authorization", "Bearer"), ("Authorization", "JWT"), ("Authorization", "Token"),
                  ("X-Access-Token", ""), ("X-Auth-Token", ""), ("X-API-Token", ""), ("Authorization", ""))
 CSRF_HEADERS = ("X-CSRF-Token", "X-CSRFToken", "X-XSRF-TOKEN", "X-CSRF")
+# The domain of the throwaway addresses init signs up with: RFC 2606 reserves it for examples, and
+# unlike example.test it is not a special-use name that e-mail validators (email-validator) refuse.
+EMAIL_DOMAIN = "example.com"
 ACCESS_KEYS = ("access_token", "accessToken", "access", "token", "jwt", "id_token", "auth_token", "authToken")
 SESSION_KEYS = ("session_id", "sessionId", "sid", "session.id", "session.session_id")
 
@@ -162,6 +172,7 @@ class Prober:
         self.login_rate: tuple[int, int] | None = None
         self.api_rate: tuple[int, int] | None = None
         self.sessions_path = ""
+        self.email_signups: set[str] = set()  # sign-up paths whose username is an e-mail address
 
     # ------------------------------------------------------------------ plumbing
     def send(self, method: str, path: str, *, body: Mapping[str, Any] | None = None, kind: str = "json",
@@ -175,6 +186,16 @@ class Prober:
             return self.send(method, path, **kwargs)
         except (TargetUnreachable, ValueError):
             return None
+
+    def probe_route(self, method: str, path: str, **kwargs: Any) -> tuple[str, Response | None]:
+        """Send to ``path``; where the target redirects to the same path with a trailing slash
+        (Django's APPEND_SLASH), send again there. The path that answered, and its answer."""
+        answer = self.try_send(method, path, **kwargs)
+        if answer is not None and answer.status in REDIRECTS and not path.endswith("/"):
+            location = urlsplit(answer.headers.get("Location", "")).path
+            if location == path + "/":
+                return location, self.try_send(method, location, **kwargs)
+        return path, answer
 
     def _client_headers(self, op_name: str, headers: dict[str, str], body: dict[str, Any]) -> None:
         if not self.options.client_id:
@@ -274,10 +295,12 @@ class Prober:
             answer = self.try_send("GET", path)
             if answer is None or answer.status != 200:
                 continue
-            document = openapi.parse(answer.json(), path)
+            data = openapi.load_document(answer.body)
+            document = openapi.parse(data, path)
             if document is not None:
                 self.api = document
-                title = answer.json().get("info", {}).get("title") if isinstance(answer.json(), dict) else None
+                info = data.get("info") if isinstance(data, dict) else None
+                title = info.get("title") if isinstance(info, dict) else None
                 if isinstance(title, str):
                     self.draft.name = title
                 self.say(f"openapi: {path} describes {len(document.operations)} operations")
@@ -312,9 +335,13 @@ class Prober:
                                                  note=f"from the OpenAPI document ({op.body or 'json'} body)"))
             if candidates:
                 return candidates
-        for path in LOGIN_PATHS:
-            probe = self.try_send("POST", path, body={})
-            if probe is None or probe.status in ABSENT:
+        for tried in LOGIN_PATHS:
+            path, probe = self.probe_route("POST", tried, body={})
+            if probe is None or probe.status in ABSENT or probe.status in REDIRECTS:
+                continue
+            if probe.status == 401 and probe.headers.get("WWW-Authenticate", "").lower().startswith("basic"):
+                # It asks for HTTP Basic: the user's own username and password, no body.
+                candidates.append(DraftOperation("POST", path, auth="basic", note="probed: it asks for HTTP Basic"))
                 continue
             oauth = "token" in path
             shapes = [("form", "username", True)] if oauth else []
@@ -329,10 +356,14 @@ class Prober:
     def _signup_candidates(self, login: DraftOperation) -> list[DraftOperation]:
         if self.api is not None:
             found = []
-            for op in self.api.find("POST", r"(register|sign-?up|signup)$"):
+            ops = self.api.find("POST", r"(register|sign-?up|signup)/?$")
+            ops += [op for op in self.api.find("POST", r"/(users|accounts)/?$") if not op.secured]
+            for op in dict.fromkeys(ops):
                 user_field = op.field_named(openapi.USERNAME_FIELDS)
                 password_field = op.field_named(openapi.PASSWORD_FIELDS)
                 if user_field and password_field:
+                    if op.is_email(user_field):
+                        self.email_signups.add(op.path)
                     fields = {"username": user_field, "password": password_field}
                     tenant_field = op.field_named(openapi.TENANT_FIELDS)
                     if tenant_field:
@@ -342,11 +373,13 @@ class Prober:
                                                 note="from the OpenAPI document"))
             return found
         found = []
-        for path in self._paths(SIGNUP_PATHS, dir=self._dir()):
-            probe = self.try_send("POST", path, body={})
-            if probe is None or probe.status in ABSENT or probe.status in (401, 403):
+        for tried in self._paths(SIGNUP_PATHS, dir=self._dir()):
+            path, probe = self.probe_route("POST", tried, body={})
+            if probe is None or probe.status in ABSENT or probe.status in (401, 403, *REDIRECTS):
                 continue
-            found.append(DraftOperation("POST", path, login.body, dict(login.fields), note="probed"))
+            # A Basic login names no fields: sign-up then most likely takes the usual two.
+            fields = dict(login.fields) or {"username": "username", "password": "password"}
+            found.append(DraftOperation("POST", path, login.body, fields, note="probed"))
         return found
 
     def _password_limits(self, schema: dict[str, Any]) -> None:
@@ -354,9 +387,12 @@ class Prober:
             if isinstance(schema.get(key), int):
                 self.draft.passwords[name] = Value(schema[key], f"the OpenAPI document's {key}")
 
-    def _account(self, fields: dict[str, str]) -> dict[str, str]:
+    def _takes_email(self, signup: DraftOperation) -> bool:
+        return signup.fields.get("username") == "email" or signup.path in self.email_signups
+
+    def _account(self, signup: DraftOperation) -> dict[str, str]:
         name = f"authconform-init-{secrets.token_hex(4)}"
-        username = f"{name}@example.test" if fields.get("username") == "email" else name
+        username = f"{name}@{EMAIL_DOMAIN}" if self._takes_email(signup) else name
         password = "Init-" + secrets.token_urlsafe(12) + "9a"
         return {"username": username, "password": password, "tenant": f"authconform-init-{secrets.token_hex(3)}"}
 
@@ -368,11 +404,8 @@ class Prober:
         return body
 
     def _log_in(self) -> Creds | None:
-        candidates = self._login_candidates()
-        if not candidates:
-            self.say("login: no login route found")
-            return None
-        if self.options.username_env and self.options.password_env:
+        given = bool(self.options.username_env and self.options.password_env)
+        if given:
             env = self.options.environ
             missing = [v for v in (self.options.username_env, self.options.password_env) if v not in env]
             if missing:
@@ -380,45 +413,74 @@ class Prober:
                                  "account's username and password before running init")
             self.credentials = {"username": env[self.options.username_env],
                                 "password": env[self.options.password_env], "tenant": self.options.tenant}
+            self._use_accounts()  # the account the user named, whether or not init can log in with it
+        candidates = self._login_candidates()
+        if not candidates:
+            self.say("login: no login route found")
+            return None
+        if given:
             for op in candidates:
                 creds = self._try_login(op, self.credentials)
                 if creds is not None:
-                    self._use_accounts()
+                    self._signup_unused(op)
                     return creds
             self.say("login: the account from the environment was refused by every login shape tried")
+            self._unconfirmed_login(candidates[0])
             return None
         if self.options.signup:
             for login in candidates:
                 for signup in self._signup_candidates(login):
-                    values = self._account(signup.fields)
+                    values = self._account(signup)
                     if self.options.tenant:
                         values["tenant"] = self.options.tenant
                     answer = self.try_send("POST", signup.path, body=self._body(signup, values), kind=signup.body)
                     if answer is None or not 200 <= answer.status < 300:
                         continue
                     self.say(f"signup: {signup.method} {signup.path} ({signup.body}) created a throwaway user")
-                    for op in [login] + [c for c in candidates if c is not login]:
-                        if op.fields.get("username") != signup.fields.get("username"):
-                            continue
+                    # The login naming the user as sign-up does first; then the others (an OAuth2
+                    # password form calls the e-mail address "username").
+                    ordered = [login] + [c for c in candidates if c is not login]
+                    same = [op for op in ordered if op.fields.get("username") == signup.fields.get("username")]
+                    for op in same + [op for op in ordered if op not in same]:
                         creds = self._try_login(op, values)
                         if creds is not None:
                             self.credentials = values
                             self.draft.operations["signup"] = signup
                             self.draft.declare("signup", f"observed: {signup.method} {signup.path} created a user")
                             self.draft.users["source"] = Value("signup", "fresh users per check")
-                            if signup.fields.get("username") == "email":
+                            if self._takes_email(signup):
                                 self.draft.users["username_template"] = Value(
-                                    "{name}@example.test", "sign-up wants an email address")
+                                    "{name}@" + EMAIL_DOMAIN, "sign-up wants an e-mail address")
                             return creds
         self.say("login: no credentials (no usable sign-up; pass --username-env and --password-env)")
-        self.draft.operations["login"] = candidates[0]
-        candidates[0].guess, candidates[0].note = True, "not confirmed: init could not log in"
+        self._unconfirmed_login(candidates[0])
         return None
 
+    def _signup_unused(self, login: DraftOperation) -> None:
+        """With a given account, a sign-up route is still worth knowing: written, not tried."""
+        if not self.options.signup:
+            return
+        for signup in self._signup_candidates(login):
+            signup.guess, signup.note = True, "found; not tried (init logged in with the given account)"
+            self.draft.operations["signup"] = signup
+            self.draft.declare("signup", f"{signup.method} {signup.path} answers like a sign-up; not tried",
+                               guess=True)
+            self.say(f"signup: {signup.method} {signup.path} looks like a sign-up (not tried: an account was given)")
+            return
+
+    def _unconfirmed_login(self, op: DraftOperation) -> None:
+        self.draft.operations["login"] = op
+        op.guess, op.note = True, "not confirmed: init could not log in"
+
     def _try_login(self, op: DraftOperation, values: Mapping[str, str]) -> Creds | None:
-        body = self._body(op, values)
+        body: dict[str, Any] | None = self._body(op, values)
         headers: dict[str, str] = {}
-        if op.extra.get("grant_type") or self.options.client_id:
+        if op.auth == "basic":
+            headers["Authorization"] = "Basic " + user_basic_credentials(values.get("username", ""),
+                                                                         values.get("password", ""))
+            body = None
+        elif op.extra.get("grant_type") or self.options.client_id:
+            assert body is not None
             self._client_headers("login", headers, body)
         answer = self.try_send(op.method, op.path, body=body, kind=op.body, headers=headers)
         if answer is None or not 200 <= answer.status < 300:
@@ -428,8 +490,9 @@ class Prober:
             return None
         self.login_op = op
         self.draft.operations["login"] = op
-        op.note = f"observed: {op.method} {op.path} ({op.body} body) answered {answer.status} with tokens"
-        self.say(f"login: {op.method} {op.path} ({op.body} body) answered {answer.status} with tokens")
+        how = "HTTP Basic" if op.auth == "basic" else f"{op.body} body"
+        op.note = f"observed: {op.method} {op.path} ({how}) answered {answer.status} with tokens"
+        self.say(f"login: {op.method} {op.path} ({how}) answered {answer.status} with tokens")
         self.login_rate = _rate_headers(answer)
         return creds
 
@@ -499,11 +562,12 @@ class Prober:
 
     def _without_login(self) -> None:
         self.draft.notes.append("init could not log in, so tokens, me and the other routes are guesses.")
-        self.draft.users["source"] = Value("accounts", "no sign-up found: give an account", guess=True)
-        self.draft.accounts.append({"role": Value("viewer", guess=True, note="the account's role"),
-                                    "username": Value("${AUTHCONFORM_USERNAME}"),
-                                    "password": Value("${AUTHCONFORM_PASSWORD}")})
-        self.draft.environment += ["AUTHCONFORM_USERNAME", "AUTHCONFORM_PASSWORD"]
+        if not self.draft.accounts:  # no --username-env / --password-env: name variables to fill
+            self.draft.users["source"] = Value("accounts", "no sign-up found: give an account", guess=True)
+            self.draft.accounts.append({"role": Value("viewer", guess=True, note="the account's role"),
+                                        "username": Value("${AUTHCONFORM_USERNAME}"),
+                                        "password": Value("${AUTHCONFORM_PASSWORD}")})
+            self.draft.environment += ["AUTHCONFORM_USERNAME", "AUTHCONFORM_PASSWORD"]
         self.draft.operations.setdefault("me", DraftOperation("GET", "/me", guess=True, note="not confirmed"))
         self.draft.tokens["access_field"] = Value("access_token", "not observed", guess=True)
 
@@ -536,13 +600,25 @@ class Prober:
         tokens["audience"] = Value(audience[0] if isinstance(audience, list) and audience else str(audience),
                                    "observed (aud claim)" if "aud" in claims else
                                    "observed: the access token has no aud claim")
-        lifetime = _lifetime(claims)
+        lifetime, measured = _lifetime(claims)
         if lifetime:
-            tokens["access_ttl"] = Value(lifetime, "observed: exp - iat of an access token")
-        refresh_lifetime = _lifetime(claims_of(creds.refresh)) if creds.refresh else 0
+            tokens["access_ttl"] = Value(lifetime, f"observed on an access token: {measured}")
+        refresh_lifetime, measured = _lifetime(claims_of(creds.refresh)) if creds.refresh else (0, "")
         if refresh_lifetime:
-            tokens["refresh_ttl"] = Value(refresh_lifetime, "observed: exp - iat of a refresh token")
+            tokens["refresh_ttl"] = Value(refresh_lifetime, f"observed on a refresh token: {measured}")
         tokens["leeway"] = Value(0, "the clock leeway the service allows (0-30 s)", guess=True)
+        self._account_role(claims)
+
+    def _account_role(self, claims: dict[str, Any]) -> None:
+        """The given account's role as its token states it (init cannot know it otherwise)."""
+        role = claims.get("role")
+        if not self.draft.accounts or not isinstance(role, str) or not role:
+            return
+        if role in self.default.roles:
+            self.draft.accounts[0]["role"] = Value(role, "observed: the role claim of the account's token")
+        else:
+            self.draft.accounts[0]["role"] = Value(role, "observed in the token, but not one of the contract's "
+                                                   "roles: declare [roles] and [permissions]", guess=True)
 
     def _write_tokens_section(self) -> None:
         if self.delivery == "json":
@@ -576,8 +652,8 @@ class Prober:
         return list(dict.fromkeys(out + list(PRESENTATIONS)))
 
     def _find_me(self, creds: Creds) -> None:
-        for path in self._me_candidates():
-            anonymous = self.try_send("GET", path)
+        for tried in self._me_candidates():
+            path, anonymous = self.probe_route("GET", tried)
             if anonymous is None or anonymous.status not in (401, 403):
                 continue
             if self.delivery == "cookie":
@@ -668,34 +744,40 @@ class Prober:
         if self.api is not None:
             _token_url, refresh_url = self.api.oauth2_password_urls()
             ops = [op for op in self.api.operations if op.method == "POST" and op.path == refresh_url]
-            ops += self.api.find("POST", r"refresh")
+            ops += self.api.find("POST", r"refresh|renew")
+            if login and TOKEN_RESOURCE.search(login):  # PUT or PATCH on the tokens resource renews
+                ops += [op for op in self.api.operations if op.method in ("PUT", "PATCH") and op.path == login]
             if login and "grant_type" in (self.api.at("POST", login) or openapi.ApiOperation("", "")).properties:
                 ops.append(self.api.at("POST", login))  # type: ignore[arg-type]
             for op in dict.fromkeys(ops):
                 token_field = op.field_named(openapi.REFRESH_FIELDS)
                 extra = {"grant_type": "refresh_token"} if "grant_type" in op.properties else {}
                 if token_field:
-                    found.append(DraftOperation("POST", op.path, op.body or "json", {"refresh_token": token_field},
+                    found.append(DraftOperation(op.method, op.path, op.body or "json", {"refresh_token": token_field},
                                                 extra, refresh_in="body"))
                 else:
-                    found += self._refresh_shapes(op.path)
+                    found += self._refresh_shapes(op.path, op.method)
             if found:
                 return found
-        for path in self._paths(REFRESH_PATHS, dir=self._dir(), login=login):
-            probe = self.try_send("POST", path, body={})
-            if probe is None or probe.status in ABSENT:
+        for tried in self._paths(REFRESH_PATHS, dir=self._dir(), login=login):
+            path, probe = self.probe_route("POST", tried, body={})
+            if probe is None or probe.status in ABSENT or probe.status in REDIRECTS:
                 continue
             found += self._refresh_shapes(path)
+        if login and TOKEN_RESOURCE.search(login):
+            found += self._refresh_shapes(login, "PUT")
         return found
 
-    def _refresh_shapes(self, path: str) -> list[DraftOperation]:
+    def _refresh_shapes(self, path: str, method: str = "POST") -> list[DraftOperation]:
         if self.delivery == "cookie":
-            return [DraftOperation("POST", path, refresh_in="cookie")]
-        shapes = [DraftOperation("POST", path, refresh_in="header")]
-        shapes += [DraftOperation("POST", path, "json", {"refresh_token": name}, refresh_in="body")
+            return [DraftOperation(method, path, refresh_in="cookie")]
+        shapes = [DraftOperation(method, path, refresh_in="header")]
+        shapes += [DraftOperation(method, path, "json", {"refresh_token": name}, refresh_in="body")
                    for name in openapi.REFRESH_FIELDS]
-        shapes.append(DraftOperation("POST", path, "form", {"refresh_token": "refresh_token"},
+        shapes.append(DraftOperation(method, path, "form", {"refresh_token": "refresh_token"},
                                      {"grant_type": "refresh_token"}, refresh_in="body"))
+        # Both tokens in the body, the access token as proof of the pair (it may have expired).
+        shapes.append(DraftOperation(method, path, auth="none", send=["refresh_token", "access_token"]))
         return shapes
 
     def _present(self, op: DraftOperation, refresh: str, creds: Creds) -> tuple[dict[str, Any], dict[str, str],
@@ -709,6 +791,11 @@ class Prober:
             cookies[self.refresh_cookie] = refresh
         elif op.refresh_in == "body":
             body[op.fields.get("refresh_token", "refresh_token")] = refresh
+        tokens = {"refresh_token": refresh, "access_token": creds.access, "session_id": creds.session_id}
+        for name in op.send:
+            body[op.fields.get(name, name)] = tokens[name]
+        if op.session_header and creds.session_id:
+            headers[op.session_header] = creds.session_id
         return body, headers, cookies
 
     def _find_refresh(self, creds: Creds) -> Creds:
@@ -719,35 +806,56 @@ class Prober:
             body, headers, cookies = self._present(op, creds.refresh, creds)
             if "login" in self.client_ops:  # a confidential client authenticates at every token route
                 self._client_headers("refresh", headers, body)
-            answer = self.try_send("POST", op.path, body=body or None, kind=op.body, headers=headers, cookies=cookies)
+            answer = self.try_send(op.method, op.path, body=body or None, kind=op.body, headers=headers,
+                                   cookies=cookies)
             if answer is None or not 200 <= answer.status < 300:
                 continue
-            fresh = self._creds_from(answer, previous=creds)
+            fresh = self._creds_from(answer, previous=creds) or self._renewed(answer, op, creds)
             if fresh is None:
                 continue
             op.note = f"observed: answered {answer.status} with a new access token"
             self.draft.operations["refresh"] = op
-            self.draft.declare("refresh", f"observed: POST {op.path} gave new tokens")
+            self.draft.declare("refresh", f"observed: {op.method} {op.path} gave new tokens")
             rotated = "rotates the refresh token" if fresh.refresh and fresh.refresh != creds.refresh else \
                 "keeps the refresh token"
-            self.say(f"refresh: POST {op.path} (refresh token in the {op.refresh_in}) works and {rotated}")
+            where = f"the {op.refresh_in}" if op.refresh_in else "the body, with the access token"
+            self.say(f"refresh: {op.method} {op.path} (refresh token in {where}) works and {rotated}")
             return fresh
         self.draft.leave_out("refresh", "a refresh token came back but no refresh route accepted it")
         return creds
 
+    def _renewed(self, answer: Response, op: DraftOperation, creds: Creds) -> Creds | None:
+        """A refresh answer that holds the access token elsewhere than login's (``{"token": ...}``)."""
+        if self.delivery != "json":
+            return None
+        data = answer.json()
+        path, _refresh = find_token_paths(data)
+        token = json_path(data, path) if path else None
+        if not isinstance(token, str) or not token or token == creds.access:
+            return None
+        op.access_token_path = path
+        return Creds(access=token, refresh=creds.refresh, cookies=dict(creds.cookies), session_id=creds.session_id)
+
     # ------------------------------------------------------------------ logout, logout-all
     def _logout_candidates(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
+        login = self.login_op.path if self.login_op else ""
+        resource = login.rstrip("/") if login and TOKEN_RESOURCE.search(login) else ""
         if self.api is not None:
             for method in ("POST", "DELETE"):
-                found += [(method, op.path) for op in self.api.find(method, r"(log-?out|sign-?out|revoke)$",
+                found += [(method, op.path) for op in self.api.find(method, r"(log-?out|sign-?out|revoke|blacklist)/?$",
                                                                     exclude=r"all")]
+            if resource:  # DELETE /tokens, or DELETE /sessions/current: ending the caller's own
+                found += [("DELETE", op.path) for op in self.api.operations if op.method == "DELETE"
+                          and (op.path.rstrip("/") == resource or re.fullmatch(re.escape(resource) + r"/[a-z_-]+/?",
+                                                                               op.path))]
             if found:
                 return found
-        login = self.login_op.path if self.login_op else ""
-        for path in self._paths(LOGOUT_PATHS, dir=self._dir(), login=login):
-            probe = self.try_send("POST", path, body={})
-            if probe is None or probe.status in (404, 501):
+        if resource:
+            found.append(("DELETE", login))
+        for tried in self._paths(LOGOUT_PATHS, dir=self._dir(), login=login):
+            path, probe = self.probe_route("POST", tried, body={})
+            if probe is None or probe.status in (404, 501, *REDIRECTS):
                 continue
             allowed = probe.headers.get("Allow", "") if probe.status == 405 else "POST"
             for method in ("POST", "DELETE"):
@@ -757,9 +865,17 @@ class Prober:
 
     def _logout_shapes(self, method: str, path: str) -> list[DraftOperation]:
         shapes = [DraftOperation(method, path)]
+        documented = self.api.at(method, _shape(path)) if self.api is not None else None
+        headers = [name for name in (documented.required_headers if documented else [])
+                   if re.search(r"session", name, re.I)]
+        if headers:  # first: a request without the header may already spend a single-use token
+            shapes.insert(0, DraftOperation(method, path, session_header=headers[0]))
         if self.delivery == "json":
-            shapes.append(DraftOperation(method, path, "json", {"refresh_token": "refresh_token"},
-                                         refresh_in="body"))
+            refresh = self.draft.operations.get("refresh")
+            # The refresh token under the name the refresh route takes it by, then the usual one.
+            names = [refresh.fields["refresh_token"]] if refresh and "refresh_token" in refresh.fields else []
+            for name in dict.fromkeys([*names, "refresh_token"]):
+                shapes.append(DraftOperation(method, path, "json", {"refresh_token": name}, refresh_in="body"))
             shapes.append(DraftOperation(method, path, "form", {"refresh_token": "token"},
                                          {"token_type_hint": "refresh_token"}, auth="none", refresh_in="body"))
         return shapes
@@ -767,7 +883,8 @@ class Prober:
     def _find_logout(self, creds: Creds) -> None:
         for method, path in self._logout_candidates():
             for op in self._logout_shapes(method, path):
-                body, headers, cookies = self._present(op, creds.refresh, creds) if op.refresh_in else ({}, {}, {})
+                body, headers, cookies = self._present(op, creds.refresh, creds) if op.refresh_in or \
+                    op.session_header else ({}, {}, {})
                 if op.auth == "none" and self.options.client_id:
                     self._client_headers("logout", headers, body)
                 if op.auth == "none":
@@ -926,13 +1043,22 @@ def _rate_headers(answer: Response) -> tuple[int, int] | None:
     return None
 
 
-def _lifetime(claims: dict[str, Any]) -> int:
-    exp, start = claims.get("exp"), claims.get("iat", claims.get("nbf"))
-    if isinstance(exp, (int, float)) and isinstance(start, (int, float)) and exp > start:
-        return int(exp - start)
-    if isinstance(exp, (int, float)) and exp > time.time():
-        return int(exp - time.time())
-    return 0
+def _lifetime(claims: dict[str, Any]) -> tuple[int, str]:
+    """A token's lifetime in seconds, and how it was measured (0 when it cannot be)."""
+    exp = claims.get("exp")
+    if not isinstance(exp, (int, float)):
+        return 0, ""
+    for start in ("iat", "nbf"):
+        value = claims.get(start)
+        if isinstance(value, (int, float)) and exp > value:
+            return int(exp - value), f"exp - {start}"
+    left = exp - time.time()  # no iat: measured from now, just after the login that issued it
+    if left <= 0:
+        return 0, ""
+    minutes = round(left / 60) * 60  # exp was rounded down when the token was issued, a moment ago
+    if minutes and abs(minutes - left) <= LIFETIME_SLACK:
+        return minutes, "exp minus the time of login, to the minute (it has no iat)"
+    return round(left), "exp minus the time of login (it has no iat)"
 
 
 def _shape(path: str) -> str:

@@ -3,7 +3,11 @@ profiles in ``examples/profiles/`` read.
 
 - notes (Flask-JWT-Extended, token blocklist in Redis) under gunicorn with two workers;
 - shop (FastAPI, ``OAuth2PasswordBearer``) under uvicorn;
-- portal (Flask, cookies with double-submit CSRF) under Werkzeug's threaded server.
+- portal (Flask, cookies with double-submit CSRF) under Werkzeug's threaded server;
+- members (Django REST framework + simplejwt with its blacklist app) under gunicorn, migrated first;
+- tracker (FastAPI + fastapi-users, JWT strategy, SQLite via aiosqlite) under uvicorn;
+- ledger (Flask + PyJWT, HTTP Basic login, refresh with both tokens) under Werkzeug's threaded server;
+- vault (FastAPI, single-use access tokens, renewal answering ``token``) under uvicorn.
 
 Each fixture yields a ``Served``: the base URL and the variables the example profile expands.
 Secrets are generated per run; nothing is written outside pytest's temporary directories.
@@ -14,11 +18,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from example_targets import PROFILES, Served, serve_process
@@ -35,10 +41,15 @@ NOTES_HASH = "pbkdf2:sha256:150000"
 # and hashing cheap enough that 40 failed logins fit in one window on a busy machine.
 SHOP_HASH_ITERATIONS = "5000"
 SHOP_LIMITS = {"SHOP_LOGIN_LIMIT_ACCOUNT": "10", "SHOP_LOGIN_LIMIT_IP": "40", "SHOP_LOGIN_WINDOW": "3"}
+# vault's Argon2 cost, lowered like the others' (argon2-cffi's default takes 64 MiB per hash).
+VAULT_ARGON2 = {"VAULT_ARGON2_TIME_COST": "1", "VAULT_ARGON2_MEMORY_KIB": "8192"}
+# The accounts members is served with: Django superusers (role admin) and signed-up users (role user).
+MEMBERS_ACCOUNTS = {"admin": ("boss1", "boss2"), "user": ("member1", "member2")}
+SERVICE_PREFIXES = ("NOTES_", "SHOP_", "PORTAL_", "MEMBERS_", "TRACKER_", "LEDGER_", "VAULT_", "DJANGO_")
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOTES_", "SHOP_", "PORTAL_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SERVICE_PREFIXES)}
     env.pop("FORWARDED_ALLOW_IPS", None)  # uvicorn's default (trust 127.0.0.1) is part of the example
     env.update(extra)
     return env
@@ -95,3 +106,82 @@ def portal_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     url = f"http://127.0.0.1:{port}"
     for log in serve_process("portal", command, env, workdir, "/", port):
         yield Served("portal", url, PROFILES / "portal.toml", {"PORTAL_URL": url}, log)
+
+
+@pytest.fixture(scope="session")
+def members_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    workdir = tmp_path_factory.mktemp("members")
+    port = free_port()
+    project = HERE / "members_drf"
+    secret = secrets.token_urlsafe(48)
+    env = _clean_env(MEMBERS_SECRET_KEY=secret, MEMBERS_DB=str(workdir / "members.sqlite3"),
+                     MEMBERS_PBKDF2_ITERATIONS=TEST_HASH_ITERATIONS, DJANGO_SETTINGS_MODULE="members.settings")
+    passwords = {name: "Pw-" + secrets.token_urlsafe(12) for names in MEMBERS_ACCOUNTS.values() for name in names}
+    manage = [sys.executable, str(project / "manage.py")]
+    _setup_step(manage + ["migrate", "--verbosity", "0"], env, workdir)
+    for name in MEMBERS_ACCOUNTS["admin"]:
+        _setup_step(manage + ["createsuperuser", "--noinput", "--username", name, "--email", f"{name}@example.com"],
+                    {**env, "DJANGO_SUPERUSER_PASSWORD": passwords[name]}, workdir)
+    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--no-control-socket", "--bind",
+               f"127.0.0.1:{port}", "--chdir", str(project), "members.wsgi"]
+    url = f"http://127.0.0.1:{port}"
+    profile_env = {"MEMBERS_URL": url, "MEMBERS_SECRET_KEY": secret}
+    for role, names in MEMBERS_ACCOUNTS.items():
+        for n, name in enumerate(names, 1):
+            profile_env[f"MEMBERS_{role.upper()}{n}"] = name
+            profile_env[f"MEMBERS_{role.upper()}{n}_PASSWORD"] = passwords[name]
+    for log in serve_process("members", command, env, workdir, "/api/users/me/", port):
+        for name in MEMBERS_ACCOUNTS["user"]:  # the way a member joins: the open sign-up
+            answer = requests.post(f"{url}/api/register/", json={"username": name, "password": passwords[name]},
+                                   timeout=10)
+            assert answer.status_code == 201, f"members sign-up of {name}: {answer.status_code} {answer.text}"
+        yield Served("members", url, PROFILES / "members-drf.toml", profile_env, log)
+
+
+def _setup_step(command: list[str], env: dict[str, str], workdir: Path) -> None:
+    """One set-up command before a service starts (a migration, an account); its output on failure."""
+    done = subprocess.run(command, env=env, cwd=workdir, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        pytest.fail(f"{' '.join(command[1:3])} failed ({done.returncode}):\n{done.stdout}{done.stderr}"[-3000:])
+
+
+@pytest.fixture(scope="session")
+def tracker_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    workdir = tmp_path_factory.mktemp("tracker")
+    port = free_port()
+    secret = secrets.token_urlsafe(48)
+    env = _clean_env(TRACKER_SECRET=secret, TRACKER_DB=str(workdir / "tracker.sqlite3"))
+    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE / "tracker_fastapi_users"), "--host",
+               "127.0.0.1", "--port", str(port), "--log-level", "warning", "app:app"]
+    url = f"http://127.0.0.1:{port}"
+    for log in serve_process("tracker", command, env, workdir, "/health", port):
+        yield Served("tracker", url, PROFILES / "tracker-fastapi-users.toml",
+                     {"TRACKER_URL": url, "TRACKER_SECRET": secret}, log)
+
+
+@pytest.fixture(scope="session")
+def ledger_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    workdir = tmp_path_factory.mktemp("ledger")
+    port = free_port()
+    secret = secrets.token_urlsafe(48)
+    env = _clean_env(LEDGER_JWT_SECRET=secret, LEDGER_DB=str(workdir / "ledger.sqlite3"),
+                     LEDGER_PASSWORD_HASH=f"pbkdf2:sha256:{TEST_HASH_ITERATIONS}")
+    command = [sys.executable, str(HERE / "ledger_basic" / "app.py"), "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    for log in serve_process("ledger", command, env, workdir, "/", port):
+        yield Served("ledger", url, PROFILES / "ledger-basic.toml", {"LEDGER_URL": url, "LEDGER_JWT_SECRET": secret},
+                     log)
+
+
+@pytest.fixture(scope="session")
+def vault_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    workdir = tmp_path_factory.mktemp("vault")
+    port = free_port()
+    secret = secrets.token_urlsafe(48)
+    env = _clean_env(VAULT_JWT_SECRET=secret, **VAULT_ARGON2)
+    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE / "vault_single_use"), "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "warning", "app:app"]
+    url = f"http://127.0.0.1:{port}"
+    for log in serve_process("vault", command, env, workdir, "/v1/health", port):
+        yield Served("vault", url, PROFILES / "vault-single-use.toml", {"VAULT_URL": url, "VAULT_JWT_SECRET": secret},
+                     log)

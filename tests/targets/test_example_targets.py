@@ -1,4 +1,4 @@
-"""The whole suite over HTTP against the three example targets, each described by its profile in
+"""The whole suite over HTTP against the example targets, each described by its profile in
 ``examples/profiles/``. Every check's verdict is pinned: what the service's real behaviour
 deserves, failures included. A check added to the registry must be placed in one of the sets.
 
@@ -20,6 +20,13 @@ loopback escapes the per-address login limit; errors are FastAPI's ``{"detail": 
 portal (cookies + CSRF): cookies lack Secure (the development default); reuse of a rotated refresh
 token is refused but does not end the session; logout deletes the refresh cookie on Path=/ while
 it was set on /auth/refresh, so browsers keep it; 401 answers carry no WWW-Authenticate.
+
+members (DRF + simplejwt), tracker (fastapi-users), ledger (Flask, HTTP Basic) and vault (single-use
+access tokens): the reason is beside each pin in pinned.py. Pins marked PROVISIONAL record a limit
+of the suite met on these services (checks that ask for a "viewer" where the profile's roles are
+user and admin; role checks that cannot fill {username} for a pre-provisioned account; a claim
+check that ignores tokens.subject_claim; a state model that assumes session eviction): they are
+expected to change when the suite is fixed, and are not deviations of the service.
 """
 
 from __future__ import annotations
@@ -37,7 +44,10 @@ pytestmark = pytest.mark.served
 
 # Secrets each target's profile reads: none may appear in any result (reason, evidence, details).
 SECRET_VARIABLES = {"notes": ("NOTES_JWT_SECRET",), "shop": ("SHOP_CLIENT_SECRET", "SHOP_PASSWORD1", "SHOP_PASSWORD2"),
-                    "portal": ()}
+                    "portal": (),
+                    "members": ("MEMBERS_SECRET_KEY", "MEMBERS_ADMIN1_PASSWORD", "MEMBERS_ADMIN2_PASSWORD",
+                                "MEMBERS_USER1_PASSWORD", "MEMBERS_USER2_PASSWORD"),
+                    "tracker": ("TRACKER_SECRET",), "ledger": ("LEDGER_JWT_SECRET",), "vault": ("VAULT_JWT_SECRET",)}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -47,6 +57,7 @@ def test_every_check_is_pinned_exactly_once(name: str) -> None:
 
 def _run_and_compare(target: Served) -> None:
     result = run_suite(target.profile, target.environ)
+    assert result.stopped is None and result.exit_code() in (0, 1), f"the run did not end by itself: {result.stopped}"
     got = verdicts(result)
     expected = expected_verdicts(target.name)
     wrong = {check_id: f"got {got.get(check_id)}, pinned {verdict}"
@@ -73,3 +84,19 @@ def test_shop_fastapi_oauth2_verdicts(shop_target: Served) -> None:
 
 def test_portal_cookie_csrf_verdicts(portal_target: Served) -> None:
     _run_and_compare(portal_target)
+
+
+def test_members_drf_simplejwt_verdicts(members_target: Served) -> None:
+    _run_and_compare(members_target)
+
+
+def test_tracker_fastapi_users_verdicts(tracker_target: Served) -> None:
+    _run_and_compare(tracker_target)
+
+
+def test_ledger_basic_login_verdicts(ledger_target: Served) -> None:
+    _run_and_compare(ledger_target)
+
+
+def test_vault_single_use_tokens_verdicts(vault_target: Served) -> None:
+    _run_and_compare(vault_target)
