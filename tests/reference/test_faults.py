@@ -299,3 +299,13 @@ def test_jwks_faults_publish_secret_key_material(make: Any, name: str, members: 
     ref = _faulty(make, name)
     (key,) = ref.client.get("/.well-known/jwks.json").json["keys"]
     assert members <= set(key)
+
+
+def test_skip_signature_check_fault_takes_any_signature_but_still_checks_the_claims(make: Any, clock: Any) -> None:
+    ref = _faulty(make, "skip-signature-check")
+    header, claims = parts(ref.login().access)
+    forged = hs256(header, {**claims, "role": "superadmin"}, "not-the-key")
+    assert ref.client.get("/users/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 200
+    expired = hs256(header, {**claims, "exp": claims["iat"] - 1}, "not-the-key")
+    assert ref.client.get("/users/me", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+    assert make().client.get("/users/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
