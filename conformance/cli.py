@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from conformance import exitcodes, registry
+from conformance.extras import MissingExtra
 from conformance.profile import ProfileError, load, parse_override
 from conformance.registry import Check
 from conformance.verdict import Result, TargetUnreachable, Verdict
@@ -112,6 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(COMMANDS[args.command](args))
     except ProfileError as exc:
         print(f"profile error: {exc}", file=sys.stderr)
+        return exitcodes.USAGE_OR_PROFILE
+    except MissingExtra as exc:
+        print(f"authconform: {exc}", file=sys.stderr)
         return exitcodes.USAGE_OR_PROFILE
     except (UsageError, KeyError, ValueError) as exc:
         message = exc.args[0] if exc.args else str(exc)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.breaker import Breaker
+from conformance.extras import require as require_extra
 from conformance.minting import SigningKey
 from conformance.profile import Profile, ProfileError
 from conformance.registry import Check
@@ -16,7 +17,11 @@ from conformance.verdict import TargetUnreachable
 
 
 def reference_config(faults: frozenset[str] = frozenset(), **overrides: Any) -> Any:
-    """The reference's test configuration with ``faults`` on, and what those faults need."""
+    """The reference's test configuration with ``faults`` on, and what those faults need.
+
+    Every in-process run of the reference starts here, so this is where a lean install (no
+    ``[reference]`` extra) is told what to install."""
+    require_extra("reference", "running the bundled reference (no --target, --fault, selftest, scenarios)")
     from reference_impl import Config
     from reference_impl.faults import BY_NAME
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from conformance.extras import MissingExtra
 from conformance.profile import Profile, load, parse_override
 
 
@@ -26,4 +27,7 @@ def suite_source(config: pytest.Config) -> Any:
     from reference_impl.faults import parse_fault_list
 
     faults = parse_fault_list(",".join(config.getoption("authconform_fault") or []))
-    return in_process_source(profile, reference_config(faults))
+    try:
+        return in_process_source(profile, reference_config(faults))
+    except MissingExtra as exc:
+        raise pytest.UsageError(f"{exc} (or pass --authconform-target URL)") from None
