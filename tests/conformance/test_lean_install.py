@@ -89,6 +89,14 @@ def test_the_lean_install_runs_checks_against_a_served_reference(lean_venv: Path
         report_dir = tmp_path / "report"
         done = _run(lean_venv, "run", "--target", base, "--profile", str(profile), "--report-dir", str(report_dir),
                     *[arg for check in CHECKS for arg in ("--check", check)], cwd=tmp_path, LEAN_SIGNING_KEY=secret)
+        # The same checks under pytest, through the plugin the lean install registers.
+        under_pytest = subprocess.run(
+            [str(lean_venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+             "--authconform-target", base, "--authconform-profile", str(profile),
+             "-k", " or ".join(CHECKS)], env=_lean_env(LEAN_SIGNING_KEY=secret), cwd=tmp_path,
+            capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert under_pytest.returncode == 0, under_pytest.stdout[-3000:]
+    assert f"{len(CHECKS)} passed" in under_pytest.stdout
     output = done.stdout + done.stderr
     assert done.returncode == exitcodes.OK, output
     assert "Traceback" not in output and secret not in output
