@@ -15,6 +15,7 @@ from unittest import mock
 
 from conformance import exitcodes, hypothesis_profiles, registry
 from conformance.errors import UsageError
+from conformance.extras import MissingExtra
 from conformance.profile import ProfileError, load, parse_override
 from conformance.registry import Check
 from conformance.verdict import Result, TargetUnreachable, Verdict
@@ -181,6 +182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _pipe_closed()
     except ProfileError as exc:
         print(f"profile error: {exc}", file=sys.stderr)
+        return exitcodes.USAGE_OR_PROFILE
+    except MissingExtra as exc:
+        print(f"authconform: {exc}", file=sys.stderr)
         return exitcodes.USAGE_OR_PROFILE
     except _usage_errors() as exc:
         print(f"authconform: {exc}", file=sys.stderr)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance.breaker import Breaker
+from conformance.extras import require as require_extra
 from conformance.minting import SigningKey
 from conformance.profile import Profile, ProfileError
 from conformance.registry import Check
@@ -68,7 +69,11 @@ def reference_config_from_environment(environment: Mapping[str, str]) -> Any:
 
 def reference_config(faults: frozenset[str] = frozenset(), conditions: frozenset[str] = frozenset(),
                      **overrides: Any) -> Any:
-    """The reference's test configuration with ``faults`` and ``conditions`` on, and what they need."""
+    """The reference's test configuration with ``faults`` and ``conditions`` on, and what they need.
+
+    Every in-process run of the reference starts here, so this is where a lean install (no
+    ``[reference]`` extra) is told what to install."""
+    require_extra("reference", "running the bundled reference (no --target, --fault, selftest, scenarios)")
     from reference_impl import Config
     from reference_impl.conditions import BY_NAME as CONDITIONS
     from reference_impl.faults import BY_NAME

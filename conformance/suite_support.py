@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from conformance.extras import MissingExtra
 from conformance.profile import Profile, load, parse_override
 
 
@@ -24,4 +25,7 @@ def suite_source(config: pytest.Config) -> Any:
     if config.getoption("authconform_target") or config.getoption("authconform_profile"):
         return guarded_http_source(profile)  # behind the circuit breaker, as under `authconform run`
     faults = parse_faults(config.getoption("authconform_fault") or [])
-    return in_process_source(profile, reference_config(faults))
+    try:
+        return in_process_source(profile, reference_config(faults))
+    except MissingExtra as exc:
+        raise pytest.UsageError(f"{exc} (or pass --authconform-target URL)") from None

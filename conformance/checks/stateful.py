@@ -37,8 +37,18 @@ SHRINK_SECONDS = {"ci": 20, "thorough": 300}
 
 @contextmanager
 def shrink_budget(seconds: int) -> Iterator[None]:
-    # Hypothesis has no setting for this, only a module constant read when shrinking starts; a
-    # version without it simply keeps its own default.
+    """Bound the time hypothesis spends shrinking a failure, for this one test.
+
+    Nothing public bounds it. Of the settings, ``max_examples`` counts generated examples only,
+    ``deadline`` limits each example (not the search), ``stateful_step_count`` limits a sequence's
+    length, and ``phases`` can drop ``Phase.shrink`` altogether (done for the self-test, which
+    needs no short sequence, through NO_SHRINK_VARIABLE), but a person wants the shortest
+    sequence. The shrinker stops only at two constants of ``hypothesis.internal.conjecture.engine``:
+    ``MAX_SHRINKS`` (500 successful shrinks) and ``MAX_SHRINKING_SECONDS`` (300 s, read when
+    shrinking starts), and over HTTP 300 s of real logins is more than a CI job should spend. So
+    the constant is set around the test and restored after; a hypothesis without it keeps its own
+    limit. (The in-process target's frozen clock does not reach it: freezegun ignores hypothesis.)
+    """
     from hypothesis.internal.conjecture import engine
 
     saved = getattr(engine, "MAX_SHRINKING_SECONDS", None)

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from conformance import exitcodes
+from conformance.extras import require as require_extra
 from conformance.load.settings import LOCUST_MASTER_PORT, SCENARIOS
 
 DEFAULT_REPORT_DIR = "authconform-load"
@@ -46,6 +47,7 @@ def add_parser(commands: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    require_extra("load", "authconform load")
     from conformance.load.runner import LoadRunError, command
     from reports.load import write_load_report
 

@@ -152,11 +152,18 @@ class RunState:
         return cast(G, self.teams[index])
 
 
-_STATE: dict[int, RunState] = {}  # one per Environment of this process
+# The run state lives on locust's Environment, under this attribute: one per Environment, gone
+# with it, and no table of this module to keep in step.
+STATE_ATTRIBUTE = "authconform_run"
 
 
 def state_of(environment: Environment) -> RunState | None:
-    return _STATE.get(id(environment))
+    state = getattr(environment, STATE_ATTRIBUTE, None)
+    return state if isinstance(state, RunState) else None
+
+
+def attach_state(environment: Environment, state: RunState) -> None:
+    setattr(environment, STATE_ATTRIBUTE, state)
 
 
 def _collects(environment: Environment) -> bool:
@@ -178,7 +185,7 @@ def _on_test_start(environment: Environment, **_kwargs: Any) -> None:
     label = socket.gethostname()  # the processes of one host share its address as the target sees it
     state = RunState(profile=profile, out=_option(environment, "authconform_out", ""),
                      budget=math.ceil(profile.load.max_requests / processes), label=label)
-    _STATE[id(environment)] = state
+    attach_state(environment, state)
     LoadUser.network_timeout = profile.target.read_timeout
     LoadUser.connection_timeout = profile.target.connect_timeout
     LoadUser.insecure = not profile.target.verify_tls
@@ -196,25 +203,42 @@ def _on_test_stop(environment: Environment, **_kwargs: Any) -> None:
         state.stopped = True
 
 
-@events.report_to_master.add_listener
-def _on_report_to_master(client_id: str, data: dict[str, Any], **_kwargs: Any) -> None:
-    for state in _STATE.values():
-        rows, state.pending = state.pending, []
-        notes, state.notes = dict(state.notes), Counter()
-        data["authconform"] = {"rows": rows, "final": state.stopped, "notes": notes}
+@events.init.add_listener
+def _on_init(environment: Environment, **_kwargs: Any) -> None:
+    """Bind the master/worker exchange to this environment: locust's report_to_master and
+    worker_report events do not say which environment they belong to."""
+
+    def report_to_master(client_id: str, data: dict[str, Any], **_kwargs: Any) -> None:
+        state = state_of(environment)
+        if state is not None:
+            send_to_master(state, data)
+
+    def worker_report(client_id: str, data: dict[str, Any], **_kwargs: Any) -> None:
+        state = state_of(environment)
+        if state is not None:
+            receive_from_worker(state, client_id, data)
+
+    environment.events.report_to_master.add_listener(report_to_master)
+    environment.events.worker_report.add_listener(worker_report)
 
 
-@events.worker_report.add_listener
-def _on_worker_report(client_id: str, data: dict[str, Any], **_kwargs: Any) -> None:
+def send_to_master(state: RunState, data: dict[str, Any]) -> None:
+    """Worker: move the samples and notes gathered since the last report into locust's report."""
+    rows, state.pending = state.pending, []
+    notes, state.notes = dict(state.notes), Counter()
+    data["authconform"] = {"rows": rows, "final": state.stopped, "notes": notes}
+
+
+def receive_from_worker(state: RunState, client_id: str, data: dict[str, Any]) -> None:
+    """Master: take in one worker's report."""
     report = data.get("authconform")
     if not isinstance(report, dict):
         return
-    for state in _STATE.values():
-        state.seen_workers.add(client_id)
-        state.ingest(report.get("rows", []))
-        state.notes.update(report.get("notes", {}))
-        if report.get("final"):
-            state.final_workers.add(client_id)
+    state.seen_workers.add(client_id)
+    state.ingest(report.get("rows", []))
+    state.notes.update(report.get("notes", {}))
+    if report.get("final"):
+        state.final_workers.add(client_id)
 
 
 @events.quitting.add_listener

@@ -73,11 +73,55 @@ def test_kid_injection_faults(make: Any, clock: Any, name: str, kid: str, key: s
     assert ref.client.get("/users/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 200
 
 
-def test_psychic_ecdsa_fault(make: Any, clock: Any) -> None:
+# r = s = 0 as 64 raw zero bytes, as a shorter raw form, and in DER (SEQUENCE of two INTEGER 0).
+ZERO_SIGNATURES = {"raw 64": bytes(64), "raw 2": bytes(2),
+                   "der": bytes([0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00])}
+
+
+@pytest.mark.parametrize("encoding", sorted(ZERO_SIGNATURES))
+def test_psychic_ecdsa_fault_takes_a_zero_signature_in_any_encoding(make: Any, clock: Any, encoding: str) -> None:
     ref = _faulty(make, "psychic-ecdsa")
+    login = ref.login()
+    head, body, _ = login.access.split(".")
+    forged = f"{head}.{body}.{b64(ZERO_SIGNATURES[encoding])}"
+    assert ref.client.get("/users/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 200
+    # A real signature still verifies, and a non-zero DER signature of the wrong key does not.
+    assert ref.client.get("/users/me", headers={"Authorization": f"Bearer {login.access}"}).status_code == 200
+    other = f"{head}.{body}.{b64(bytes([0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01]))}"
+    assert ref.client.get("/users/me", headers={"Authorization": f"Bearer {other}"}).status_code == 401
+
+
+@pytest.mark.parametrize("encoding", sorted(ZERO_SIGNATURES))
+def test_the_clean_es256_reference_refuses_every_zero_signature(make: Any, clock: Any, encoding: str) -> None:
+    ref = make(jwt_algorithm="ES256")
     head, body, _ = ref.login().access.split(".")
-    assert ref.client.get("/users/me", headers={"Authorization": f"Bearer {head}.{body}.{b64(bytes(64))}"})\
-        .status_code == 200
+    forged = f"{head}.{body}.{b64(ZERO_SIGNATURES[encoding])}"
+    assert ref.client.get("/users/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+
+
+def test_ignore_crit_fault_accepts_an_unknown_critical_parameter(make: Any, clock: Any) -> None:
+    ref = _faulty(make, "ignore-crit")
+    header, claims = parts(ref.login().access)
+    secret = str(signing_material(ref.app).minting_key)
+    token = hs256({**header, "crit": ["x-unknown"], "x-unknown": True}, claims, secret)
+    assert ref.client.get("/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert make().client.get("/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+@pytest.mark.parametrize("name,change", [("ignore-aud", {"aud": "another-api"}),
+                                         ("leeway-minutes", {"exp": -120}), ("optional-claims", {"exp": None})])
+def test_claim_faults_accept_what_the_clean_reference_refuses(make: Any, clock: Any, name: str,
+                                                              change: dict[str, Any]) -> None:
+    for faulty, expected in ((_faulty(make, name), 200), (make(), 401)):
+        header, claims = parts(faulty.login().access)
+        if "exp" in change:
+            claims.pop("exp")
+            if change["exp"] is not None:
+                claims["exp"] = claims["iat"] + change["exp"]  # two minutes ago
+        else:
+            claims.update(change)
+        token = hs256(header, claims, str(signing_material(faulty.app).minting_key))
+        assert faulty.client.get("/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == expected
 
 
 def test_embedded_jwk_and_jku_faults(make: Any, clock: Any) -> None:
@@ -255,3 +299,13 @@ def test_jwks_faults_publish_secret_key_material(make: Any, name: str, members: 
     ref = _faulty(make, name)
     (key,) = ref.client.get("/.well-known/jwks.json").json["keys"]
     assert members <= set(key)
+
+
+def test_skip_signature_check_fault_takes_any_signature_but_still_checks_the_claims(make: Any, clock: Any) -> None:
+    ref = _faulty(make, "skip-signature-check")
+    header, claims = parts(ref.login().access)
+    forged = hs256(header, {**claims, "role": "superadmin"}, "not-the-key")
+    assert ref.client.get("/users/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 200
+    expired = hs256(header, {**claims, "exp": claims["iat"] - 1}, "not-the-key")
+    assert ref.client.get("/users/me", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+    assert make().client.get("/users/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
