@@ -208,6 +208,10 @@ class SigningSection:
     key: str = doc("signing key (HS secret or PEM private key); lets checks mint tokens", default="")
     key_file: str = doc("file holding the signing key", default="")
     kid: str = doc("kid header to put on minted tokens", default="")
+    wordlists: list[str] = doc("your own word lists of candidate HS secrets (one per line, any size), tried "
+                               "offline against a captured token by TOK-SECRET-WEAK after the bundled list; "
+                               "a secret found in one is redacted (--wordlist adds to these)",
+                               default_factory=list)
 
 
 @dataclass(frozen=True)
