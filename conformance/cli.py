@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="list what would run and what is not applicable")
     run.add_argument("--baseline", metavar="FILE",
                      help="expected failures (TOML/JSON): exit 0 when only these fail; stale entries reported")
+    run.add_argument("--wordlist", action="append", default=[], metavar="PATH",
+                     help="your own list of candidate HS secrets (repeatable, any size, read as a stream): "
+                          "TOK-SECRET-WEAK cracks the captured token with it offline; a find is redacted")
 
     checks = commands.add_parser("checks", help="list the checks")
     checks.add_argument("--json", action="store_true")
@@ -133,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # ---------------------------------------------------------------------------- run
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from conformance.attacks.wordlists import with_wordlists
     from conformance.deployments import guarded_http_source, in_process_source, reference_config
     from conformance.runner import run, unmet_needs
     from reports.commands import finish_run, prepare_run
@@ -140,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = dict(parse_override(item) for item in args.overrides)
     if args.target:
         overrides["target.base_url"] = args.target
-    profile = load(args.profile, overrides=overrides)
+    profile = with_wordlists(load(args.profile, overrides=overrides), args.wordlist)
     checks = registry.select(args.area, args.check)
     if args.target or args.profile:
         if args.fault:

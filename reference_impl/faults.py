@@ -55,6 +55,8 @@ CATALOG: tuple[Fault, ...] = (
        "TOK-SECRET-BLANK"),
     _f("default-secret", "1", "signing secret left at a framework tutorial default",
        "TOK-SECRET-WEAK"),
+    _f("copied-tutorial-secret", "1", "signing secret copied from the FastAPI docs' JWT tutorial: 64 hex "
+       "characters, so a length check passes, yet published", "TOK-SECRET-WEAK"),
     _f("ignore-exp", "1", "expiry not verified", "TOK-EXP-EXPIRED", "TOK-EXP-LEEWAY"),
     _f("leeway-minutes", "1", "clock leeway of five minutes instead of the declared seconds",
        "TOK-EXP-LEEWAY"),
