@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.wizard import add_parser as add_init_parser
 
     add_init_parser(commands)
+    from conformance.attacks.command import add_parser as add_forge_parser
+
+    add_forge_parser(commands)
     return parser
 
 
@@ -323,6 +326,12 @@ def _scenario_main(args: argparse.Namespace) -> int:
     return scenario_main(args)
 
 
+def _forge_main(args: argparse.Namespace) -> int:
+    from conformance.attacks.command import main as forge_main
+
+    return forge_main(args)
+
+
 def _load_main(args: argparse.Namespace) -> int:
     from conformance.load.cli import main as load_main
 
@@ -332,7 +341,7 @@ def _load_main(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "checks": cmd_checks, "faults": cmd_faults, "selftest": cmd_selftest,
             "baseline": _report_command("cmd_baseline_write"), "diff": _report_command("cmd_diff"),
             "replay": _report_command("cmd_replay"), "compare": _report_command("cmd_compare"),
-            "scenario": _scenario_main, "load": _load_main, "init": _init_main}
+            "scenario": _scenario_main, "load": _load_main, "init": _init_main, "forge": _forge_main}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -7,7 +7,9 @@ rule, references, reason, a ``curl`` reproducer and the evidence, the matrices c
 and the load figures when they are included, then every check in one table.
 
 Evidence is redacted when it is recorded; the reproducer turns each redacted value into a shell
-variable (``${REDACTED_TOKEN}``) for the reader to fill with a token of their own.
+variable (``${REDACTED_TOKEN}``) for the reader to fill with a token of their own. An exchange that
+sent a forged token starts with the ``authconform forge`` line rebuilding it from ``$TOKEN``, and
+sends ``"${FORGED}"``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from conformance.attacks.forging import FORGED_VARIABLE, TOKEN_VARIABLE
 from conformance.evidence import MASK
 from conformance.registry import AREAS
 from reports.json_report import checks_by_area
@@ -28,7 +31,8 @@ VERDICTS = ("pass", "fail", "error", "non-strict", "not-applicable")
 BAD = ("fail", "error", "non-strict")
 JWT_MASK = "[redacted-jwt]"
 # A redacted value in evidence -> the shell variable a reproducer puts in its place.
-PLACEHOLDERS = {JWT_MASK: "REDACTED_TOKEN", MASK: "REDACTED"}
+FORGED_MASK = "[forged-token]"  # where the token the forge line rebuilt goes in a reproducer
+PLACEHOLDERS = {JWT_MASK: "REDACTED_TOKEN", MASK: "REDACTED", FORGED_MASK: FORGED_VARIABLE}
 IN_PROCESS_BASE = "${BASE_URL:-http://127.0.0.1:8000}"
 # Detail keys with a known meaning; any other {row: {column: value}} detail is shown as well.
 MATRIX_TITLES = {"role_matrix": "Role × route", "tenant_matrix": "Tenant × object"}
@@ -135,15 +139,19 @@ def curl(exchange: dict[str, Any], base: str) -> str:
     body = str(request.get("body") or "")
     if body and not any(h.lower() == "content-type" for h in headers) and body.lstrip()[:1] in ("{", "["):
         headers["Content-Type"] = "application/json"
+    forge_line = exchange.get("forge")
     for name, value in headers.items():
+        if forge_line and name.lower() == "authorization":
+            value = value.replace(JWT_MASK, FORGED_MASK).replace(MASK, FORGED_MASK)
         parts.append("-H " + _shell_word(f"{name}: {value}"))
     if body:
         parts.append("--data-raw " + _shell_word(body))
-    return " \\\n  ".join(parts)
+    command = " \\\n  ".join(parts)
+    return f"{FORGED_VARIABLE}=$({forge_line})\n{command}" if forge_line else command
 
 
 def _needs_secrets(command: str) -> list[str]:
-    return [name for name in PLACEHOLDERS.values() if "${" + name + "}" in command]
+    return [name for name in PLACEHOLDERS.values() if name != FORGED_VARIABLE and "${" + name + "}" in command]
 
 
 # ---------------------------------------------------------------------------- sections
@@ -256,6 +264,12 @@ def _failure_html(entry: dict[str, Any], base: str) -> str:
         needs = _needs_secrets(command)
         hint = (" Set " + " and ".join(f"<code>{n}</code>" for n in needs) +
                 " to values of your own (they were redacted)." if needs else "")
+        if f'"${TOKEN_VARIABLE}"' in command:
+            hint += (f" The first line forges the token again from <code>{TOKEN_VARIABLE}</code>: set it to an "
+                     "access token of a test user of your own.")
+        if '"$SECRET"' in command:
+            hint += (" Set <code>SECRET</code> to the signing secret the run found in your own word list (it is "
+                     "redacted here).")
         if base == IN_PROCESS_BASE:
             hint += (" The run used the in-process reference: serve it (<code>python -m reference_impl serve"
                      "</code>) and set <code>BASE_URL</code>.")

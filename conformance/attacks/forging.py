@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 import shlex
 import warnings
 from collections.abc import Callable
@@ -19,6 +20,8 @@ PSYCHIC_SIGNATURES = {"raw": bytes(64), "der": bytes([0x30, 0x06, 0x02, 0x01, 0x
 # Where a reproducer puts the person's own token and what it calls the forged one.
 TOKEN_VARIABLE = "TOKEN"
 FORGED_VARIABLE = "FORGED"
+# A recipe word the shell is to expand ("$SECRET": a key the report must not show).
+SHELL_VARIABLE = re.compile(r"\$[A-Z_]+")
 
 
 class Forged(str):
@@ -35,8 +38,8 @@ class Forged(str):
     def command(self) -> str:
         """The shell line rebuilding this forgery from the person's own token in ``$TOKEN``."""
         kind, *options = self.recipe
-        line = f'authconform forge {shlex.quote(kind)} --token "${TOKEN_VARIABLE}"'
-        return line + (" " + shlex.join(options) if options else "")
+        words = [f'"{word}"' if SHELL_VARIABLE.fullmatch(word) else shlex.quote(word) for word in options]
+        return " ".join(["authconform forge", shlex.quote(kind), f'--token "${TOKEN_VARIABLE}"', *words])
 
 
 def header_of(token: str) -> dict[str, Any]:
