@@ -125,3 +125,22 @@ def test_a_missing_wordlist_is_a_usage_error_naming_the_option(capsys: pytest.Ca
         with_wordlists(profile.load(), ["/nonexistent/rockyou.txt"])
     assert main(["run", "--check", "TOK-SECRET-WEAK", "--wordlist", "/nonexistent/rockyou.txt"]) == 2
     assert "--wordlist" in capsys.readouterr().err
+
+
+class _Options:
+    """A pytest config as ``suite_profile`` reads it: only ``getoption``."""
+
+    def __init__(self, **options: object) -> None:
+        self.options = options
+
+    def getoption(self, name: str, default: object = None) -> object:
+        return self.options.get(name, default)
+
+
+def test_the_pytest_option_adds_word_lists_to_the_suites_profile(tmp_path: Path) -> None:
+    from conformance.suite_support import suite_profile
+
+    path = word_list(tmp_path / "ours.txt", "x", at=1, total=3)
+    config = _Options(authconform_set=[], authconform_target=None, authconform_profile=None,
+                      authconform_wordlist=[str(path)])
+    assert suite_profile(config).signing.wordlists == [str(path)]  # type: ignore[arg-type]
