@@ -797,8 +797,8 @@ def key_confusion_attack(w: World, device: str, *, role: str | None = None) -> N
         raise ControlFailed("the JWKS endpoint publishes no RSA key")
     claims = _victim_claims(w, device, role)
     access = w.device(device).tokens.access
-    forged = [(encoding.label, confusion.key_confusion(access, jwk, encoding, claims=claims,
-                                                       source=w.profile.operation("jwks").path))
+    source = confusion.jwks_source(w.profile.target.base_url, w.profile.operation("jwks").path)
+    forged = [(encoding.label, confusion.key_confusion(access, jwk, encoding, claims=claims, source=source))
               for jwk in keys for encoding in confusion.encodings(jwk)]
     _judge_forgeries(w, forged, "an HS256 token keyed with the published RSA key")
 
@@ -814,7 +814,8 @@ def leaked_secret_attack(w: World, device: str, *, role: str | None = None) -> N
     claims = _victim_claims(w, device, role)
     access = w.device(device).tokens.access
     candidates = list(cracking.bundled_secrets()[:LEAKED_SECRETS_ONLINE])
-    cracked = cracking.crack(access, algorithm) if algorithm in cracking.HMAC_HASHES else None
+    signed_with = str(forging.header_of(access).get("alg"))
+    cracked = cracking.crack(access, signed_with) if signed_with in cracking.HMAC_HASHES else None
     if cracked is not None:  # the captured token told the attacker which one: try it first
         candidates.insert(0, cracked.text)
         w.ctx.redactor.publish(cracked.text)  # from the public list: the finding names it

@@ -75,6 +75,12 @@ def encodings(jwk: dict[str, Any]) -> list[KeyEncoding]:
     ]
 
 
+def jwks_source(base_url: str, path: str) -> str:
+    """Where a recipe says the key set is: the whole URL when the target's base URL is known, else
+    its path (``authconform forge`` joins a path with ``$BASE_URL``)."""
+    return base_url.rstrip("/") + path if base_url else path
+
+
 ENCODING_NAMES = ("spki-pem", "spki-pem-bare", "pkcs1-pem", "pkcs1-pem-bare", "spki-der", "pkcs1-der", "jwk-json")
 
 

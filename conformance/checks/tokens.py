@@ -150,7 +150,8 @@ def alg_none(ctx: CheckContext) -> None:
 
 @check(
     "TOK-ALG-KEY-CONFUSION",
-    title="sign an HS256 token with the target's published RSA public key (PEM) as the HMAC secret",
+    title="sign an HS256 token with the target's published RSA public key as the HMAC secret (PEM, DER and "
+          "JWK encodings)",
     rule="an HS token verified with a public key is rejected: the algorithm comes from configuration, "
          "never from the token",
     severity=Severity.CRITICAL,
@@ -165,7 +166,7 @@ def alg_key_confusion(ctx: CheckContext) -> None:
         raise NotApplicable("the JWKS publishes no RSA key, so there is no public key to confuse with an HMAC "
                             "secret")
     tokens = _session(ctx)
-    jwks_url = ctx.profile.operation("jwks").path
+    jwks_url = confusion.jwks_source(ctx.profile.target.base_url, ctx.profile.operation("jwks").path)
     variants = {}
     for index, jwk in enumerate(keys, 1):
         for encoding in confusion.encodings(jwk):

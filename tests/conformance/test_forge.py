@@ -222,3 +222,17 @@ def test_each_recorded_recipe_rebuilds_the_same_token(capsys: pytest.CaptureFixt
         assert words[:2] == ["authconform", "forge"], line
         assert main(words[1:]) == 0, line
         assert capsys.readouterr().out.strip() == forged, line
+
+
+def test_key_confusion_reads_a_jwks_path_on_the_base_url(capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         target_rsa: rsa.RSAPrivateKey) -> None:
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(target_rsa.public_key()))
+    with AttackerServer({"/.well-known/jwks.json": ("application/json", json.dumps({"keys": [jwk]}).encode())},
+                        host="127.0.0.1") as server:
+        monkeypatch.delenv("BASE_URL", raising=False)
+        assert main(["forge", "key-confusion", "--token", TOKEN, "--jwks", "/.well-known/jwks.json"]) == 2
+        assert "set BASE_URL" in capsys.readouterr().err
+        monkeypatch.setenv("BASE_URL", server.url(""))
+        forged = forge(capsys, "key-confusion", "--jwks", "/.well-known/jwks.json")
+    assert hmac_verifies(forged, public_pem(target_rsa))
