@@ -5,6 +5,7 @@ redacts one from the person's list."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import secrets
 from pathlib import Path
 
@@ -52,8 +53,10 @@ def test_a_non_hmac_token_is_refused_with_a_reason() -> None:
         cracking.crack("e30.e30.", "RS256")
 
 
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])  # spawn: when other threads run
 def test_a_secret_is_found_at_its_line_in_a_list_scanned_by_several_processes(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start_method: str) -> None:
+    monkeypatch.setattr(cracking, "_pool_context", lambda: multiprocessing.get_context(start_method))
     # Small ranges, so that a 40,000-line list is cut in many and the secret sits in a later one.
     monkeypatch.setattr(cracking, "PARALLEL_FROM", 1)
     monkeypatch.setattr(cracking, "MIN_RANGE", 4096)
