@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="examples per property or stateful check, instead of the profile's number")
     run.add_argument("-x", "--exitfirst", action="store_true",
                      help="stop after the first failure or error; the checks after it are not run")
+    run.add_argument("--wordlist", action="append", default=[], metavar="PATH",
+                     help="your own list of candidate HS secrets (repeatable, any size, read as a stream): "
+                          "TOK-SECRET-WEAK cracks the captured token with it offline; a find is redacted")
 
     checks = commands.add_parser("checks", help="list the checks")
     checks.add_argument("--json", action="store_true")
@@ -163,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.profile_cli import add_parser as add_profile_parser
 
     add_profile_parser(commands)
+    from conformance.attacks.command import add_parser as add_forge_parser
+
+    add_forge_parser(commands)
     return parser
 
 
@@ -256,6 +262,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, started: float) -> int:
+    from conformance.attacks.wordlists import with_wordlists
     from conformance.commands.run_end import finish_run, prepare_run
     from conformance.deployments import guarded_http_source, in_process_source, parse_faults, reference_config
     from conformance.runner import run, unmet_needs
@@ -264,7 +271,7 @@ def _run(args: argparse.Namespace, started: float) -> int:
     overrides = dict(parse_override(item) for item in args.overrides)
     if args.target:
         overrides["target.base_url"] = args.target
-    profile = load(args.profile, overrides=overrides)
+    profile = with_wordlists(load(args.profile, overrides=overrides), args.wordlist)
     checks = registry.select(args.area, args.check)
     if args.target or args.profile:
         if args.fault:
@@ -506,6 +513,12 @@ def _scenario_main(args: argparse.Namespace) -> int:
     return scenario_main(args)
 
 
+def _forge_main(args: argparse.Namespace) -> int:
+    from conformance.attacks.command import main as forge_main
+
+    return forge_main(args)
+
+
 def _load_main(args: argparse.Namespace) -> int:
     from conformance.load.cli import main as load_main
 
@@ -515,7 +528,8 @@ def _load_main(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "checks": cmd_checks, "faults": cmd_faults, "selftest": cmd_selftest,
             "baseline": _report_command("cmd_baseline_write"), "diff": _report_command("cmd_diff"),
             "replay": _report_command("cmd_replay"), "compare": _report_command("cmd_compare"),
-            "scenario": _scenario_main, "load": _load_main, "init": _init_main, "profile": _profile_main}
+            "scenario": _scenario_main, "load": _load_main, "init": _init_main, "profile": _profile_main,
+            "forge": _forge_main}
 
 if __name__ == "__main__":
     raise SystemExit(main())

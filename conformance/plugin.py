@@ -41,6 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--authconform-fault", action="append", default=[], metavar="NAME",
                     help="bundled reference only: switch on a fault from the catalog")
     group.addoption("--authconform-strict", action="store_true", help="SHOULD rules fail too")
+    group.addoption("--authconform-wordlist", action="append", default=[], metavar="PATH",
+                    help="your own list of candidate HS secrets for TOK-SECRET-WEAK (repeatable, any size)")
     group.addoption("--authconform-report-dir", metavar="DIR",
                     help="write report.json, junit.xml, report.html and summary.md here")
 

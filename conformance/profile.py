@@ -326,6 +326,9 @@ class SigningSection(Section):
     key: str = doc("signing key (HS secret or PEM private key); lets checks mint tokens", "")
     key_file: str = doc("file holding the signing key", "")
     kid: str = doc("kid header to put on minted tokens", "")
+    wordlists: list[str] = doc("your own word lists of candidate HS secrets (one per line, any size), tried "
+                               "offline against a captured token by TOK-SECRET-WEAK after the bundled list; "
+                               "a secret found in one is redacted (--wordlist adds to these)", [])
 
 
 class ClientSection(Section):

@@ -15,7 +15,10 @@ def suite_profile(config: pytest.Config) -> Profile:
     target = config.getoption("authconform_target")
     if target:
         overrides["target.base_url"] = target
-    return load(config.getoption("authconform_profile"), overrides=overrides)
+    from conformance.attacks.wordlists import with_wordlists
+
+    profile = load(config.getoption("authconform_profile"), overrides=overrides)
+    return with_wordlists(profile, config.getoption("authconform_wordlist") or [])
 
 
 def suite_source(config: pytest.Config) -> Any:

@@ -27,10 +27,14 @@ KNOWN_DEFAULT_SECRETS = frozenset({
     "your-secret-key", "your_secret_key", "your-256-bit-secret", "dev", "development", "jwt-secret",
     "jwt_secret", "jwt-secret-key", "secret-key", "secret_key", "secretkey", "mysecret", "my-secret",
     "password", "test", "testing", "default", "key", "flask-secret", "s3cr3t",
+    # Long enough to pass a length check, yet printed in the FastAPI docs' JWT tutorial.
+    "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7",
 })
-# What the faults that replace the secret put in its place (faults.py: blank-secret, default-secret).
+# What the faults that replace the secret put in its place (faults.py: blank-secret, default-secret,
+# copied-tutorial-secret).
 BLANK_SECRET = ""
 TUTORIAL_SECRET = "super-secret-key"
+COPIED_TUTORIAL_SECRET = "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7"
 
 
 class ConfigError(ValueError):
@@ -80,6 +84,8 @@ class Config:
             return BLANK_SECRET
         if self.has_fault("default-secret"):
             return TUTORIAL_SECRET
+        if self.has_fault("copied-tutorial-secret"):
+            return COPIED_TUTORIAL_SECRET
         return self.secret_key
 
     def replace(self, **changes: Any) -> Config:
@@ -126,7 +132,7 @@ class Config:
 
     @property
     def secret_faulted(self) -> bool:
-        return self.has_fault("blank-secret") or self.has_fault("default-secret")
+        return any(self.has_fault(name) for name in ("blank-secret", "default-secret", "copied-tutorial-secret"))
 
     def _refuse_weak_secret(self) -> None:
         secret = self.secret_key

@@ -58,6 +58,8 @@ CATALOG: tuple[Fault, ...] = (
        "TOK-SECRET-WEAK"),
     _f("access-token-single-use", "1", "access token jti put in a replay cache on first use, so it dies at once",
        "TOK-ACCESS-REUSABLE"),
+    _f("copied-tutorial-secret", "1", "signing secret copied from the FastAPI docs' JWT tutorial: 64 hex "
+       "characters, so a length check passes, yet published", "TOK-SECRET-WEAK"),
     _f("ignore-exp", "1", "options={\"verify_exp\": False}", "TOK-EXP-EXPIRED", "TOK-EXP-LEEWAY"),
     _f("leeway-minutes", "1", "leeway=timedelta(minutes=5) instead of the declared seconds",
        "TOK-EXP-LEEWAY"),

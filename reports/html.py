@@ -10,7 +10,9 @@ figures when they are included, then every check in one table.
 This module turns a report (``json_report.build``) into what the templates of
 ``reports/templates/`` show; the templates hold the markup, escaped by Jinja2's autoescape.
 Evidence is redacted when it is recorded; the reproducer turns each redacted value into a shell
-variable (``${REDACTED_TOKEN}``) for the reader to fill with a token of their own.
+variable (``${REDACTED_TOKEN}``) for the reader to fill with a token of their own. An exchange that
+sent a forged token starts with the ``authconform forge`` line rebuilding it from ``$TOKEN``, and
+sends ``"${FORGED}"``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.attacks.forging import FORGED_VARIABLE, TOKEN_VARIABLE
 from conformance.evidence import MASK
 from conformance.registry import AREAS
 from reports import load as load_report
@@ -33,7 +36,8 @@ BAD = ("fail", "error", "non-strict")
 PARTIAL = "partial"
 JWT_MASK = "[redacted-jwt]"
 # A redacted value in evidence -> the shell variable a reproducer puts in its place.
-PLACEHOLDERS = {JWT_MASK: "REDACTED_TOKEN", MASK: "REDACTED"}
+FORGED_MASK = "[forged-token]"  # where the token the forge line rebuilt goes in a reproducer
+PLACEHOLDERS = {JWT_MASK: "REDACTED_TOKEN", MASK: "REDACTED", FORGED_MASK: FORGED_VARIABLE}
 IN_PROCESS_BASE = "${BASE_URL:-http://127.0.0.1:8000}"
 # Detail keys with a known meaning; any other {row: {column: value}} detail is shown as well.
 MATRIX_TITLES = {"role_matrix": "Role × route", "tenant_matrix": "Tenant × object"}
@@ -78,15 +82,19 @@ def curl(exchange: dict[str, Any], base: str) -> str:
     body = str(request.get("body") or "")
     if body and not any(h.lower() == "content-type" for h in headers) and body.lstrip()[:1] in ("{", "["):
         headers["Content-Type"] = "application/json"
+    forge_line = exchange.get("forge")
     for name, value in headers.items():
+        if forge_line and name.lower() == "authorization":
+            value = value.replace(JWT_MASK, FORGED_MASK).replace(MASK, FORGED_MASK)
         parts.append("-H " + _shell_word(f"{name}: {value}"))
     if body:
         parts.append("--data-raw " + _shell_word(body))
-    return " \\\n  ".join(parts)
+    command = " \\\n  ".join(parts)
+    return f"{FORGED_VARIABLE}=$({forge_line})\n{command}" if forge_line else command
 
 
 def _needs_secrets(command: str) -> list[str]:
-    return [name for name in PLACEHOLDERS.values() if "${" + name + "}" in command]
+    return [name for name in PLACEHOLDERS.values() if name != FORGED_VARIABLE and "${" + name + "}" in command]
 
 
 # ---------------------------------------------------------------------------- evidence
@@ -122,6 +130,8 @@ class Card:
     command: str = ""
     secrets: list[str] = field(default_factory=list)
     in_process: bool = False
+    forged: bool = False  # the reproducer rebuilds a forged token from $TOKEN first
+    own_secret: bool = False  # it needs the secret the run found in the user's own word list
     details: str = ""
 
 
@@ -132,6 +142,8 @@ def card(entry: dict[str, Any], base: str) -> Card:
         view.command = curl(decisive[-1], base)
         view.secrets = _needs_secrets(view.command)
         view.in_process = base == IN_PROCESS_BASE
+        view.forged = f'"${TOKEN_VARIABLE}"' in view.command
+        view.own_secret = '"$SECRET"' in view.command
         view.decisive = [exchange_view(x, base, decisive=True) for x in decisive]
         view.setup = [exchange_view(x, base, decisive=False) for x in setup]
     details = {k: v for k, v in (entry.get("details") or {}).items() if not is_matrix(v)}

@@ -23,22 +23,20 @@ Numbers come from the profile: ``count="login_account_limit"``, ``past="idle_tim
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import inspect
 import json
 import math
 import re
 import secrets
 import time
-import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from conformance.answers import Answer
 from conformance.api import Principal, Tokens
-from conformance.minting import b64url, forge, split
+from conformance.attacks import confusion, cracking, forging
+from conformance.minting import split
 from conformance.verdict import CheckFailed, ControlFailed, NotApplicable
 
 if TYPE_CHECKING:
@@ -69,14 +67,8 @@ PROFILE_NUMBERS = {
     "login_ip_limit": "rate_limits", "login_window": "rate_limits", "trusted_proxies": "rate_limits",
 }
 
-# Signing secrets from framework tutorials, sample .env files and library READMEs.
-LEAKED_SECRETS = (
-    "secret", "secret-key", "secretkey", "your-secret-key", "your_secret_key", "your-256-bit-secret",
-    "changeme", "change-me", "changethis", "supersecret", "super-secret", "super-secret-key",
-    "super_secret_key", "jwt-secret", "jwt_secret", "jwtsecret", "mysecret", "my-secret", "my_secret_key",
-    "dev", "development", "default", "password", "s3cr3t", "keyboard cat", "shhhhh", "test", "testing",
-    "your-secret-key-change-in-production", "change-this-secret", "secret123", "123456",
-)
+# Default secrets from the bundled list presented to the target itself (all are tried offline).
+LEAKED_SECRETS_ONLINE = 32
 
 WRONG_PASSWORD = "not-the-password-0"
 
@@ -780,11 +772,12 @@ def _victim_claims(w: World, device: str, role: str | None) -> dict[str, Any]:
     return claims
 
 
-def _judge_forgeries(w: World, tokens: list[tuple[str, str]], what: str) -> None:
+def _judge_forgeries(w: World, tokens: Sequence[tuple[str, str]], what: str) -> None:
     accepted = []
     for variant, token in tokens:
         w.ctx.redactor.add(token)
         response = w.api.me(token, note=f"{what}: {variant}")
+        forging.note_recipe(w.ctx.evidence, token, w.ctx.redactor.text)
         w.log.judged, w.log.status = w.log.exchanges[-1], response.status
         if not w.ctx.refused(response):
             accepted.append(f"{variant} ({response.status})")
@@ -803,51 +796,35 @@ def key_confusion_attack(w: World, device: str, *, role: str | None = None) -> N
         raise NotApplicable(f"the target signs with {algorithm}; key confusion needs an RSA key (RS256)")
     response = w.api.call("jwks", note="attacker fetches the public keys")
     w.expect(response, None, "the JWKS endpoint")
-    keys = [k for k in (response.field("keys") or []) if isinstance(k, dict) and k.get("kty") == "RSA"]
+    keys = confusion.rsa_jwks_keys(response.json())
     if not keys:
         raise ControlFailed("the JWKS endpoint publishes no RSA key")
     claims = _victim_claims(w, device, role)
-    forged = []
-    for jwk in keys:
-        for variant, secret in _public_key_encodings(jwk):
-            header = {"alg": "HS256", "typ": "JWT", **({"kid": jwk["kid"]} if jwk.get("kid") else {})}
-            unsigned = forge(header, claims, "")[:-1]
-            signature = b64url(hmac.new(secret, unsigned.encode(), hashlib.sha256).digest())
-            forged.append((variant, f"{unsigned}.{signature}"))
+    access = w.device(device).tokens.access
+    source = confusion.jwks_source(w.profile.target.base_url, w.profile.operation("jwks").path)
+    forged = [(encoding.label, confusion.key_confusion(access, jwk, encoding, claims=claims, source=source))
+              for jwk in keys for encoding in confusion.encodings(jwk)]
     _judge_forgeries(w, forged, "an HS256 token keyed with the published RSA key")
-
-
-def _public_key_encodings(jwk: dict[str, Any]) -> list[tuple[str, bytes]]:
-    from cryptography.hazmat.primitives import serialization
-    from jwt.algorithms import RSAAlgorithm
-
-    key = RSAAlgorithm.from_jwk(json.dumps(jwk))
-    public = key.public_key() if hasattr(key, "public_key") else key
-    spki = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    pkcs1 = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1)
-    der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return [("SPKI PEM", spki), ("SPKI PEM without newline", spki.rstrip(b"\n")),
-            ("PKCS#1 PEM", pkcs1), ("PKCS#1 PEM without newline", pkcs1.rstrip(b"\n")),
-            ("SPKI DER", der), ("JWK JSON", json.dumps(jwk).encode())]
 
 
 @step
 def leaked_secret_attack(w: World, device: str, *, role: str | None = None) -> None:
-    """The attacker signs a copy of the device's access token with every well-known default secret
-    (framework tutorials, sample .env files) and presents each."""
+    """The attacker tries every well-known default secret (framework tutorials, sample .env files)
+    on the device's captured access token offline, then signs a copy of it with the one that
+    verified (if any) and with the most common defaults, and presents each."""
     algorithm = w.profile.tokens.algorithm
     if not algorithm.startswith("HS"):
         raise NotApplicable(f"the target signs with {algorithm}; shared-secret guessing needs an HS algorithm")
-    import jwt
-
     claims = _victim_claims(w, device, role)
-    header = split(w.device(device).tokens.access)[0]
-    extra = {k: v for k, v in header.items() if k not in ("alg", "typ")}
-    forged = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # short, weak secrets are the point here
-        for n, secret in enumerate(LEAKED_SECRETS, 1):
-            forged.append((f"secret #{n}", jwt.encode(claims, secret, algorithm=algorithm, headers=extra or None)))
+    access = w.device(device).tokens.access
+    candidates = list(cracking.bundled_secrets()[:LEAKED_SECRETS_ONLINE])
+    signed_with = str(forging.header_of(access).get("alg"))
+    cracked = cracking.crack(access, signed_with) if signed_with in cracking.HMAC_HASHES else None
+    if cracked is not None:  # the captured token told the attacker which one: try it first
+        candidates.insert(0, cracked.text)
+        w.ctx.redactor.publish(cracked.text)  # from the public list: the finding names it
+    forged = [(f"secret #{n}", forging.resigned(access, secret, claims=claims))
+              for n, secret in enumerate(candidates, 1)]
     _judge_forgeries(w, forged, "a token signed with a well-known default secret")
 
 

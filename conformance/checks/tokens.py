@@ -1,37 +1,28 @@
 """Contract section 1: tokens. Each check attacks token verification one way.
 
-Tokens a library would sign are signed with PyJWT; tokens no library produces (alg none, null
-and "psychic" signatures, an empty HMAC key, a public key used as an HMAC secret) are assembled
-from raw base64 with ``conformance.minting.forge``. Checks that mint tokens with the target's own
-key first show that an unaltered minted token is accepted, so a wrong key in the profile gives
-an error, never a pass.
+The forgeries themselves (alg none, null and "psychic" signatures, key confusion, header
+injection, re-signing with a cracked secret) come from ``conformance.attacks``, which the
+scenarios and ``authconform forge`` use too; this module judges what the target does with them.
+Checks that mint tokens with the target's own key first show that an unaltered minted token is
+accepted, so a wrong key in the profile gives an error, never a pass.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import hashlib
-import hmac
 import json
 import time
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
-from importlib import resources
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
 
 from conformance.api import Tokens
-from conformance.attacker_server import AttackerServer, is_loopback
+from conformance.attacker_server import is_loopback
+from conformance.attacks import confusion, cracking, forging, headers
+from conformance.attacks.cracking import HMAC_HASHES
 from conformance.context import CheckContext
-from conformance.minting import Minter, b64url, b64url_decode, forge, split
+from conformance.minting import Minter, b64url, split
 from conformance.registry import Severity, check
 from conformance.verdict import CheckFailed, ControlFailed, NotApplicable
 
@@ -44,9 +35,7 @@ TIME_MARGIN = 60
 BOUNDARY_MARGIN_HTTP = 5
 # Dictionary entries also tried against the target itself (the rest are tried offline only).
 WEAK_SECRETS_ONLINE = 8
-WEAK_SECRETS_FILE = "weak_secrets.txt"
-
-_HMAC_HASHES = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+WEAK_SECRETS_FILE = cracking.BUNDLED_FILE
 _DROP = object()  # marks a claim or header parameter to leave out of a minted token
 
 
@@ -60,6 +49,7 @@ def _session(ctx: CheckContext) -> Tokens:
 
 
 def _refused(ctx: CheckContext, token: str, note: str) -> bool:
+    forging.note_recipe(ctx.evidence, token, ctx.redactor.text)
     return ctx.refused(ctx.api.me(token, note=note))
 
 
@@ -109,70 +99,9 @@ def _minting_session(ctx: CheckContext) -> tuple[Tokens, Minter, dict[str, Any]]
     return tokens, minter, claims
 
 
-def _refused_variants(ctx: CheckContext, variants: dict[str, str]) -> list[str]:
+def _refused_variants(ctx: CheckContext, variants: Mapping[str, str]) -> list[str]:
     """Send each labelled token; the labels of those not refused."""
     return [label for label, token in variants.items() if not _refused(ctx, token, label)]
-
-
-def _hmac_token(header: dict[str, Any], claims: dict[str, Any], key: bytes) -> str:
-    """An HS* token signed by hand, for keys PyJWT refuses (empty, or a PEM public key)."""
-    unsigned = forge(header, claims)[:-1]  # "head.body." without the trailing dot
-    digest = hmac.new(key, unsigned.encode(), _HMAC_HASHES[header["alg"]]).digest()
-    return f"{unsigned}.{b64url(digest)}"
-
-
-def _pyjwt_hs(claims: dict[str, Any], key: str, algorithm: str = "HS256",
-              headers: dict[str, Any] | None = None) -> str:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # short keys are the point here
-        return jwt.encode(claims, key, algorithm=algorithm, headers=headers)
-
-
-@functools.cache
-def _attacker_rsa() -> rsa.RSAPrivateKey:
-    """The attacker's own RSA key pair (one per process: generating keys is slow)."""
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@functools.cache
-def _attacker_ec() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _private_pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
-
-
-def _public_jwk(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, kid: str) -> dict[str, Any]:
-    if isinstance(key, rsa.RSAPrivateKey):
-        text = jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())
-    else:
-        text = jwt.algorithms.ECAlgorithm.to_jwk(key.public_key())
-    jwk: dict[str, Any] = json.loads(text)
-    jwk.update({"kid": kid, "use": "sig"})
-    return jwk
-
-
-@functools.cache
-def _attacker_certificate() -> bytes:
-    """A self-signed certificate for the attacker's RSA key, PEM encoded. Built once per process:
-    cryptography caches the datetime type on first use, and an in-process run may have made that
-    use under freezegun (a FakeDatetime), which a later real datetime would then not match."""
-    key = _attacker_rsa()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "authconform attacker")])
-    start = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-    certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(start)
-        .not_valid_after(start + dt.timedelta(days=365 * 100)).sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM)
-
-
-def _base_header(token: str) -> dict[str, Any]:
-    header, _claims, _signature = split(token)
-    return {key: value for key, value in header.items() if key in ("typ", "kid")}
 
 
 # ------------------------------------------------------------------ signatures and algorithms
@@ -186,9 +115,7 @@ def _base_header(token: str) -> dict[str, Any]:
 )
 def signature_broken(ctx: CheckContext) -> None:
     tokens = _session(ctx)
-    head, body, signature = tokens.access.split(".")
-    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
-    ctx.expect(_refused(ctx, f"{head}.{body}.{flipped}", "token with a broken signature"),
+    ctx.expect(_refused(ctx, forging.signature_broken(tokens.access), "token with a broken signature"),
                "a token with a corrupted signature was accepted")
 
 
@@ -202,10 +129,9 @@ def signature_broken(ctx: CheckContext) -> None:
 )
 def signature_null(ctx: CheckContext) -> None:
     tokens = _session(ctx)
-    head, body, _signature = tokens.access.split(".")
     accepted = _refused_variants(ctx, {
-        "empty signature segment": f"{head}.{body}.",
-        "signature segment missing": f"{head}.{body}",
+        "empty signature segment": forging.signature_null(tokens.access),
+        "signature segment missing": forging.signature_null(tokens.access, drop_dot=True),
     })
     ctx.expect(not accepted, f"a token without its signature was accepted ({', '.join(accepted)})")
 
@@ -220,38 +146,19 @@ def signature_null(ctx: CheckContext) -> None:
 )
 def alg_none(ctx: CheckContext) -> None:
     tokens = _session(ctx)
-    header, claims, _signature = split(tokens.access)
     accepted = []
-    for spelling in ("none", "None", "NONE", "nOnE"):
-        forged = forge({**header, "alg": spelling}, claims)
+    for spelling in forging.NONE_SPELLINGS:
+        forged = forging.alg_none(tokens.access, spelling)
         if not _refused(ctx, forged, f'alg "{spelling}", empty signature'):
             accepted.append(spelling)
     ctx.expect(not accepted, f"unsigned tokens accepted with alg {', '.join(accepted)}")
 
 
-def _rsa_public_pems(jwks: Any) -> list[bytes]:
-    """The PEM encodings (SubjectPublicKeyInfo and PKCS#1) of every RSA key in a JWKS document."""
-    keys = jwks.get("keys") if isinstance(jwks, dict) else None
-    pems: list[bytes] = []
-    for jwk in keys if isinstance(keys, list) else []:
-        if not isinstance(jwk, dict) or jwk.get("kty") != "RSA":
-            continue
-        try:
-            n = int.from_bytes(b64url_decode(str(jwk["n"])), "big")
-            e = int.from_bytes(b64url_decode(str(jwk["e"])), "big")
-            public = rsa.RSAPublicNumbers(e, n).public_key()
-        except (KeyError, ValueError, TypeError):
-            continue
-        pems.append(public.public_bytes(serialization.Encoding.PEM,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo))
-        pems.append(public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1))
-    return pems
-
-
 @check(
     "TOK-ALG-KEY-CONFUSION",
     controls=("valid-token", "no-token", "liveness"),
-    title="sign an HS256 token with the target's published RSA public key (PEM) as the HMAC secret",
+    title="sign an HS256 token with the target's published RSA public key as the HMAC secret (PEM, DER and "
+          "JWK encodings)",
     rule="an HS token verified with a public key is rejected: the algorithm comes from configuration, "
          "never from the token",
     severity=Severity.CRITICAL,
@@ -261,18 +168,18 @@ def _rsa_public_pems(jwks: Any) -> list[bytes]:
 def alg_key_confusion(ctx: CheckContext) -> None:
     response = ctx.api.call("jwks", note="fetch the target's public keys")
     ctx.control(200 <= response.status < 300, f"the JWKS endpoint answered {response.status}")
-    pems = _rsa_public_pems(response.json())
-    if not pems:
+    keys = confusion.rsa_jwks_keys(response.json())
+    if not keys:
         raise NotApplicable("the JWKS publishes no RSA key, so there is no public key to confuse with an HMAC "
                             "secret")
     tokens = _session(ctx)
-    header, claims, _signature = split(tokens.access)
+    jwks_url = confusion.jwks_source(ctx.profile.target.base_url, ctx.profile.operation("jwks").path)
     variants = {}
-    for index, pem in enumerate(pems):
-        form = "SubjectPublicKeyInfo" if index % 2 == 0 else "PKCS#1"
-        for secret, ending in ((pem, "with"), (pem.rstrip(b"\n"), "without")):
-            label = f"HS256 keyed with key {index // 2 + 1}'s {form} PEM ({ending} final newline)"
-            variants[label] = _hmac_token({**header, "alg": "HS256"}, claims, secret)
+    for index, jwk in enumerate(keys, 1):
+        for encoding in confusion.encodings(jwk):
+            label = f"HS256 keyed with key {index}'s {encoding.label}"
+            variants[label] = confusion.key_confusion(tokens.access, jwk, encoding, source=jwks_url,
+                                                      key_index=index)
     accepted = _refused_variants(ctx, variants)
     ctx.expect(not accepted, "an HS256 token whose HMAC key is the target's public key was accepted: "
                              + "; ".join(accepted))
@@ -289,12 +196,9 @@ def alg_key_confusion(ctx: CheckContext) -> None:
 )
 def ecdsa_psychic(ctx: CheckContext) -> None:
     tokens = _session(ctx)
-    header, claims, _signature = split(tokens.access)
-    header = {**header, "alg": "ES256"}
-    der_zero = bytes([0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00])
     accepted = _refused_variants(ctx, {
-        "ES256, 64 zero bytes": forge(header, claims, b64url(bytes(64))),
-        "ES256, DER r=0 s=0": forge(header, claims, b64url(der_zero)),
+        "ES256, 64 zero bytes": forging.psychic(tokens.access, "raw"),
+        "ES256, DER r=0 s=0": forging.psychic(tokens.access, "der"),
     })
     ctx.expect(not accepted, "an ES256 token with a zero signature was accepted: " + "; ".join(accepted))
 
@@ -311,22 +215,13 @@ def ecdsa_psychic(ctx: CheckContext) -> None:
 def header_jwk(ctx: CheckContext) -> None:
     tokens = _session(ctx)
     claims = _fresh(ctx, split(tokens.access)[1])
-    base = _base_header(tokens.access)
-    rsa_key = _attacker_rsa()
-    rsa_header = {**base, "kid": "attacker-jwk", "jwk": _public_jwk(rsa_key, "attacker-jwk")}
-    secret = "attacker-chosen-hmac-key-0123456789abcdef"
-    oct_jwk = {"kty": "oct", "kid": "attacker-oct", "k": b64url(secret)}
     variants = {
-        "RS256 signed with the attacker's RSA key in jwk":
-            jwt.encode(claims, _private_pem(rsa_key), algorithm="RS256", headers=rsa_header),
-        "HS256 signed with the attacker's oct key in jwk":
-            _pyjwt_hs(claims, secret, headers={**base, "kid": "attacker-oct", "jwk": oct_jwk}),
+        "RS256 signed with the attacker's RSA key in jwk": headers.embedded_jwk(tokens.access, "rsa", claims=claims),
+        "HS256 signed with the attacker's oct key in jwk": headers.embedded_jwk(tokens.access, "oct", claims=claims),
     }
     if ctx.profile.tokens.algorithm.startswith("ES"):
-        ec_key = _attacker_ec()
-        variants["ES256 signed with the attacker's EC key in jwk"] = jwt.encode(
-            claims, _private_pem(ec_key), algorithm="ES256",
-            headers={**base, "kid": "attacker-ec", "jwk": _public_jwk(ec_key, "attacker-ec")})
+        variants["ES256 signed with the attacker's EC key in jwk"] = headers.embedded_jwk(
+            tokens.access, "ec", claims=claims)
     accepted = _refused_variants(ctx, variants)
     ctx.expect(not accepted, "a token verified with the key in its own jwk header was accepted: "
                              + "; ".join(accepted))
@@ -345,25 +240,12 @@ def _attacker_address(ctx: CheckContext) -> tuple[str, str]:
                         "set [attacker] bind and public_url to an address the target can reach")
 
 
-@contextmanager
-def _attacker_documents(ctx: CheckContext) -> Iterator[AttackerServer]:
-    key = _attacker_rsa()
-    jwks = json.dumps({"keys": [{**_public_jwk(key, "attacker-jku"), "alg": "RS256"}]}).encode()
-    bind, public_url = _attacker_address(ctx)
-    with AttackerServer({
-        "/jwks.json": ("application/json", jwks),
-        "/cert.pem": ("application/x-pem-file", _attacker_certificate()),
-    }, host=bind, public_url=public_url) as server:
-        yield server
-
-
-def _remote_key_header(ctx: CheckContext, parameter: str, path: str, kid: str) -> None:
+def _remote_key_header(ctx: CheckContext, parameter: str, path: str) -> None:
     tokens = _session(ctx)
     claims = _fresh(ctx, split(tokens.access)[1])
-    with _attacker_documents(ctx) as server:
-        url = server.url(path)
-        header = {**_base_header(tokens.access), "kid": kid, parameter: url}
-        token = jwt.encode(claims, _private_pem(_attacker_rsa()), algorithm="RS256", headers=header)
+    bind, public_url = _attacker_address(ctx)
+    with headers.attacker_documents(bind, public_url) as server:
+        token = headers.remote_key(tokens.access, parameter, server.url(path), claims=claims)
         accepted = not _refused(ctx, token, f"RS256 signed with the attacker's key named by {parameter}")
         fetched = server.hits
     ctx.details[f"{parameter}_fetches"] = len(fetched)
@@ -381,7 +263,7 @@ def _remote_key_header(ctx: CheckContext, parameter: str, path: str, kid: str) -
     references=("RFC 8725 §3.10", "RFC 7515 §4.1.2", "ASVS 3.5.3", "API7:2023"),
 )
 def header_jku(ctx: CheckContext) -> None:
-    _remote_key_header(ctx, "jku", "/jwks.json", "attacker-jku")
+    _remote_key_header(ctx, "jku", headers.JKU_PATH)
 
 
 @check(
@@ -393,7 +275,7 @@ def header_jku(ctx: CheckContext) -> None:
     references=("RFC 8725 §3.10", "RFC 7515 §4.1.5", "ASVS 3.5.3", "API7:2023"),
 )
 def header_x5u(ctx: CheckContext) -> None:
-    _remote_key_header(ctx, "x5u", "/cert.pem", "attacker-x5u")
+    _remote_key_header(ctx, "x5u", headers.X5U_PATH)
 
 
 @check(
@@ -408,49 +290,21 @@ def header_x5u(ctx: CheckContext) -> None:
 def kid_injection(ctx: CheckContext) -> None:
     tokens = _session(ctx)
     claims = _fresh(ctx, split(tokens.access)[1])
-    header = {**_base_header(tokens.access), "alg": "HS256", "typ": "JWT"}
-    traversal = "../../../../../../../../dev/null"
-    variants = {
-        "kid path traversal to /dev/null, empty HMAC key": _hmac_token({**header, "kid": traversal}, claims, b""),
-        "kid SQL injection selecting 'attacker-key'":
-            _pyjwt_hs(claims, "attacker-key", headers={**header, "kid": "' UNION SELECT 'attacker-key' --"}),
-        "kid shell injection": _pyjwt_hs(claims, "attacker-key",
-                                         headers={**header, "kid": "key|echo attacker-key; #$(id)`id`"}),
-        "unknown kid": _pyjwt_hs(claims, "attacker-key", headers={**header, "kid": "authconform-unknown-kid"}),
-        "kid path traversal to a public file, keyed with its content":
-            _hmac_token({**header, "kid": "../../../../../../../../proc/sys/kernel/ostype"}, claims, b"Linux\n"),
-        "kid with a null byte before a file suffix, empty HMAC key":
-            _hmac_token({**header, "kid": traversal + "\u0000.key"}, claims, b""),
-    }
+    variants = {payload.label: headers.kid_injection(tokens.access, payload.kid, payload.key, claims=claims)
+                for payload in headers.KID_PAYLOADS}
     accepted = _refused_variants(ctx, variants)
     ctx.expect(not accepted, "a token whose kid selected an attacker-chosen key was accepted: " + "; ".join(accepted))
 
 
 # ------------------------------------------------------------------ signing secret
-def weak_secrets() -> list[str]:
-    """The bundled dictionary of default and common signing secrets, in file order."""
-    text = resources.files("conformance").joinpath("data", WEAK_SECRETS_FILE).read_text(encoding="utf-8")
-    return [line.rstrip("\r") for line in text.split("\n") if line.strip() and not line.startswith("#")]
-
-
-def _verifies_with(token: str, secret: bytes) -> bool:
-    """Offline: does this token's HMAC signature verify with ``secret``?"""
-    header, _claims, signature = split(token)
-    digest = _HMAC_HASHES.get(str(header.get("alg")))
-    if digest is None:
-        return False
-    unsigned = token.rsplit(".", 1)[0].encode()
-    return hmac.compare_digest(b64url(hmac.new(secret, unsigned, digest).digest()), signature)
-
-
-def _pyjwt_verifies(token: str, secret: str, algorithm: str) -> bool:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            jwt.api_jws.decode(token, secret, algorithms=[algorithm])
-        except jwt.PyJWTError:  # a wrong key, or one PyJWT will not use as an HMAC secret
-            return False
-    return True
+def _named(ctx: CheckContext, cracked: cracking.Cracked) -> str:
+    """How the report names a cracked secret: a secret from a public list is the finding (the owner
+    needs it to find the configuration that holds it); one from the person's own list stays theirs."""
+    if cracked.wordlist.public:
+        ctx.redactor.publish(cracked.text)
+        return repr(cracked.text)
+    ctx.redact(cracked.text)
+    return "a secret from your own list (redacted)"
 
 
 @check(
@@ -465,12 +319,13 @@ def secret_blank(ctx: CheckContext) -> None:
     tokens = _session(ctx)
     header, claims, _signature = split(tokens.access)
     real_alg = str(header.get("alg"))
-    ctx.details["real_token_signed_with_empty_key"] = _verifies_with(tokens.access, b"")
-    algorithms = [real_alg] if real_alg in _HMAC_HASHES else []
+    ctx.details["real_token_signed_with_empty_key"] = (
+        real_alg in HMAC_HASHES and cracking.verifies(tokens.access, real_alg, b""))
+    algorithms = [real_alg] if real_alg in HMAC_HASHES else []
     algorithms += [alg for alg in ("HS256",) if alg not in algorithms]
     claims = _fresh(ctx, claims)
     accepted = _refused_variants(ctx, {
-        f"{alg} signed with an empty secret": _hmac_token({**_base_header(tokens.access), "alg": alg}, claims, b"")
+        f"{alg} signed with an empty secret": forging.resigned(tokens.access, b"", algorithm=alg, claims=claims)
         for alg in algorithms
     })
     ctx.expect(not accepted, "a token signed with an empty secret was accepted: " + "; ".join(accepted))
@@ -491,26 +346,30 @@ def secret_weak(ctx: CheckContext) -> None:
     tokens = _session(ctx)
     header, claims, _signature = split(tokens.access)
     algorithm = str(header.get("alg"))
-    if algorithm not in _HMAC_HASHES:
+    if algorithm not in HMAC_HASHES:
         raise NotApplicable(f"the target signs with {algorithm}, not an HMAC algorithm, so it has no shared "
                             "secret to guess (TOK-ALG-KEY-CONFUSION covers HMAC tokens against public keys)")
-    dictionary = weak_secrets()
+    dictionary = cracking.bundled_secrets()
+    wordlists = ctx.profile.signing.wordlists
     ctx.details["dictionary_size"] = len(dictionary)
+    ctx.details["own_wordlists"] = len(wordlists)
     claims = _fresh(ctx, claims)
-    base = _base_header(tokens.access)
     # Offline first: the real token verifying with a dictionary entry is the finding itself.
-    for number, secret in enumerate(dictionary, 1):
-        if _pyjwt_verifies(tokens.access, secret, algorithm):
-            ctx.details["dictionary_entry"] = number
-            forged = _pyjwt_hs(claims, secret, algorithm, headers=base)
-            taken = not _refused(ctx, forged, f"token signed with dictionary entry {number}")
-            confirmed = ", and a token the suite signed with it was accepted" if taken else ""
-            raise CheckFailed(f"the signing secret is entry {number} of the bundled dictionary {WEAK_SECRETS_FILE} "
-                              f"({len(secret)} characters): the target's own access token verifies with it"
-                              + confirmed)
+    cracked = cracking.crack(tokens.access, algorithm, wordlists)
+    if cracked is not None:
+        ctx.details["dictionary_entry"] = cracked.entry
+        ctx.details["wordlist"] = cracked.wordlist.name
+        named = _named(ctx, cracked)
+        shown_key = cracked.text if cracked.wordlist.public else "$SECRET"
+        forged = forging.resigned(tokens.access, cracked.secret, claims=claims, shown_key=shown_key)
+        taken = not _refused(ctx, forged, f"token signed with entry {cracked.entry} of {cracked.wordlist.name}")
+        confirmed = ", and a token the suite signed with it was accepted" if taken else ""
+        raise CheckFailed(f"the signing secret is {named}, entry {cracked.entry} of {cracked.wordlist.name} "
+                          f"({len(cracked.secret)} bytes): the target's own access token verifies with it"
+                          + confirmed)
     # Then a few of the most common secrets against the target, for a verifier holding extra keys.
     accepted = _refused_variants(ctx, {
-        f"signed with dictionary entry {number}": _pyjwt_hs(claims, secret, algorithm, headers=base)
+        f"signed with dictionary entry {number}": forging.resigned(tokens.access, secret, claims=claims)
         for number, secret in enumerate(dictionary[:WEAK_SECRETS_ONLINE], 1)
     })
     ctx.expect(not accepted, f"a token signed with a secret from {WEAK_SECRETS_FILE} was accepted: "
@@ -784,12 +643,11 @@ def claims_tampered(ctx: CheckContext) -> None:
     user = ctx.users.create("viewer")
     tokens = ctx.api.login(user)
     ctx.baseline(tokens)
-    head, _body, signature = tokens.access.split(".")
     _header, claims, _signature = split(tokens.access)
     variants = {}
     if "role" in claims and ctx.profile.roles:
         top = ctx.profile.roles_by_level()[-1]
-        variants[f"role raised to {top}"] = forge(head, {**claims, "role": top}, signature)
+        variants[f"role raised to {top}"] = forging.tampered(tokens.access, {"role": top})
     no_second_user: NotApplicable | None = None
     try:
         other = ctx.api.login(ctx.users.create("editor", distinct_from=user))
@@ -798,7 +656,7 @@ def claims_tampered(ctx: CheckContext) -> None:
     else:
         other_sub = split(other.access)[1].get("sub")
         if other_sub is not None and other_sub != claims.get("sub"):
-            variants["sub swapped for another user's"] = forge(head, {**claims, "sub": other_sub}, signature)
+            variants["sub swapped for another user's"] = forging.tampered(tokens.access, {"sub": other_sub})
     if not variants and no_second_user is not None:
         raise no_second_user
     ctx.control(bool(variants), "the access token carries neither a role nor a sub to tamper with")

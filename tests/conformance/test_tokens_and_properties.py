@@ -13,7 +13,7 @@ import pytest
 
 from conformance import hypothesis_profiles, profile, registry
 from conformance.attacker_server import AttackerServer
-from conformance.checks.tokens import weak_secrets
+from conformance.attacks.cracking import bundled_secrets
 from conformance.deployments import in_process_source, reference_config
 from conformance.runner import Deployment, run_check
 from conformance.verdict import Result, Verdict
@@ -105,9 +105,9 @@ def test_time_checks_without_clock_or_key_are_not_applicable() -> None:
     assert result.verdict is Verdict.NOT_APPLICABLE
 
 
-def test_weak_secret_finding_names_the_entry_not_the_secret() -> None:
+def test_weak_secret_from_the_bundled_list_is_named_in_the_finding() -> None:
     result = run("TOK-SECRET-WEAK", frozenset({"default-secret"}))
-    assert "entry" in result.reason and "super-secret-key" not in result.reason
+    assert "'super-secret-key'" in result.reason and "bundled list" in result.reason
     assert isinstance(result.details["dictionary_entry"], int)
 
 
@@ -120,7 +120,7 @@ def test_property_failure_reports_the_minimal_example_and_the_seed() -> None:
 
 
 def test_weak_secret_dictionary_covers_tutorial_defaults() -> None:
-    dictionary = weak_secrets()
+    dictionary = bundled_secrets()
     assert len(dictionary) >= 100
     assert len(set(dictionary)) == len(dictionary)
     required = {"super-secret-key", "secret", "changeme", "your-secret-key", "jwt-secret", "SECRET_KEY", "dev"}

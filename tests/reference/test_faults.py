@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from reference_impl import Config, ConfigError, create_app
+from reference_impl.config import COPIED_TUTORIAL_SECRET
 from reference_impl.faults import CATALOG
 from reference_impl.keys import signing_material
 from reference_impl.memory_store import MemoryStore
@@ -250,6 +251,14 @@ def test_secret_faults_bypass_the_startup_refusal(make: Any) -> None:
     assert signing_material(blank.app).minting_key == ""
     default = _faulty(make, "default-secret")
     assert signing_material(default.app).minting_key == "super-secret-key"
+    copied = _faulty(make, "copied-tutorial-secret", debug=False)
+    assert signing_material(copied.app).minting_key == COPIED_TUTORIAL_SECRET
+
+
+def test_the_copied_tutorial_secret_is_long_enough_yet_refused_at_start_up() -> None:
+    assert len(COPIED_TUTORIAL_SECRET.encode()) >= 32  # a length check alone lets it through
+    with pytest.raises(ConfigError, match="well-known default"):
+        Config.for_tests(secret_key=COPIED_TUTORIAL_SECRET, debug=False, faults=frozenset()).validate()
 
 
 def test_sign_up_faults(make: Any, clock: Any) -> None:
