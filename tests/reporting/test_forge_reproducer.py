@@ -51,7 +51,7 @@ def test_the_report_of_a_fault_run_carries_the_forge_line_in_json_and_html(fault
     forged = [x for x in check["evidence"] if x.get("forge")]
     assert [x["forge"].rsplit(" ", 1)[1] for x in forged] == ["none", "None", "NONE", "nOnE"]
     page = (faulty_dir / "report.html").read_text()
-    assert "FORGED=$(authconform forge alg-none --token &quot;$TOKEN&quot; --alg" in page
+    assert "FORGED=$(authconform forge alg-none --token &#34;$TOKEN&#34; --alg" in page
     assert "set it to an access token of a test user of your own" in page
 
 
