@@ -311,6 +311,8 @@ def password_length(ctx: CheckContext) -> None:
         admin = ctx.users.create("admin")
         admin_tokens = ctx.api.login(admin)
         ctx.baseline(admin_tokens)
+    else:  # the controls on a user of its own sign-up
+        ctx.baseline(ctx.api.login(ctx.users.create(role)))
 
     def create(password: str, note: str) -> int:
         username = ctx.users.username("pwlen-")
@@ -645,8 +647,10 @@ def username_unique(ctx: CheckContext) -> None:
         first.tenant = second.tenant = admin.tenant
     created = create(first, "create the first user")
     ctx.control(_ok(created.status), f"creating a user with a fresh username answered {created.status}")
-    ctx.control(ctx.api.logged_in(ctx.api.login_response(first, retry_limited=True)),
-                "the user just created does not log in")
+    first_login = ctx.api.login_response(first, retry_limited=True)
+    ctx.control(ctx.api.logged_in(first_login), "the user just created does not log in")
+    if not by_admin:  # the controls on the signed-up user's own token
+        ctx.baseline(ctx.api.tokens_from(first_login))
     again = create(second, "create a second user with the same username")
     ctx.details["second_status"] = again.status
     wrong: list[str] = []

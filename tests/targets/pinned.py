@@ -192,7 +192,156 @@ EXPECTED: dict[str, dict[str, Collection[str]]] = {
 }
 
 
+# What sound verdicts changed (issue 21): a 429, a 422 or a dead token is no longer read as a refusal,
+# protections are probed whether declared or not, a check asks for the target's own lowest role,
+# and a pass that judged less than asked is partial. Each pin with the reason beside it.
+NO_ACCOUNT_THROTTLE = ('no login throttling at all: 50 wrong passwords for one account, not one 429 (a protection '
+    'every API owes)')
+NO_IP_THROTTLE = 'no login throttling at all: 50 wrong logins from one client, not one 429'
+REUSABLE = 'an access token is accepted on every use within its TTL'
+BODY_PROBES_PACED = ("probes beyond the declared (here: the contract's default) rate budget are not sent, so "
+    'fewer were judged than drawn')
+LOWEST_ROLE = 'judged now: the check asks for the lowest declared role (user) instead of a viewer'
+SINGLE_USE = ('single-use access tokens: the credential the check relied on died after one use, so its '
+    'refusals are no evidence')
+CHANGES: dict[str, dict[str, tuple[str, str]]] = {
+    'notes': {
+        'PROP-MALFORMED-TOKEN': ('fail',
+            'a well-signed token with a foreign aud authenticates (Flask-JWT-Extended checks no aud)'),
+        'RL-LOGIN-ACCOUNT': ('fail', NO_ACCOUNT_THROTTLE),
+        'RL-LOGIN-IP': ('fail', NO_IP_THROTTLE),
+        'TOK-ACCESS-REUSABLE': ('pass', REUSABLE),
+    },
+    'shop': {
+        'TOK-ACCESS-REUSABLE': ('pass', REUSABLE),
+    },
+    'portal': {
+        'COOK-CSRF': ('error', (
+            'PROVISIONAL: the cookie session the check relied on stopped working during its CSRF '
+            'probes (not yet diagnosed)'
+        )),
+        'PROP-MALFORMED-BODY': ('partial', BODY_PROBES_PACED),
+        'RL-LOGIN-ACCOUNT': ('fail', NO_ACCOUNT_THROTTLE),
+        'RL-LOGIN-IP': ('fail', NO_IP_THROTTLE),
+        'SES-EVICT-OLDEST': ('fail', (
+            'sessions are listed, but a sixth login evicts none: no bound on sessions (owed where '
+            'sessions exist)'
+        )),
+        'TOK-ACCESS-REUSABLE': ('pass', REUSABLE),
+    },
+    'members': {
+        'CRED-ENUM-BODY': ('pass', LOWEST_ROLE),
+        'CRED-ENUM-STATUS': ('pass', LOWEST_ROLE),
+        'CRED-ENUM-TIMING': ('pass', LOWEST_ROLE),
+        'CRED-NO-MINT-ROUTE': ('pass', LOWEST_ROLE),
+        'CRED-PASSWORD-CHANGE-CURRENT': ('pass', LOWEST_ROLE),
+        'PROP-MALFORMED-AUTH-HEADER': ('pass', LOWEST_ROLE),
+        'PROP-MALFORMED-BODY': ('partial', BODY_PROBES_PACED),
+        'PROP-MALFORMED-TOKEN': ('pass', LOWEST_ROLE),
+        'REV-LOGOUT-ACCESS': ('fail', (
+            'the blacklist app blacklists refresh tokens only: the access token works until it '
+            'expires'
+        )),
+        'REV-LOGOUT-REFRESH': ('pass', LOWEST_ROLE),
+        'REV-LOGOUT-SESSION': ('fail',
+            'logout blacklists the refresh token; the presented access token keeps working'),
+        'REV-PASSWORD-CHANGE': ('fail',
+            'a password change revokes no token (JWTs stay valid until exp)'),
+        'REV-REFRESH-REUSE-FAMILY': ('fail', (
+            'a reused rotated refresh token is refused, but the newest pair of its family keeps '
+            'working'
+        )),
+        'REV-REFRESH-REUSE-REJECTED': ('pass', LOWEST_ROLE),
+        'REV-REFRESH-ROTATES': ('pass', LOWEST_ROLE),
+        'RL-LOGIN-ACCOUNT': ('fail', NO_ACCOUNT_THROTTLE),
+        'RL-LOGIN-IP': ('fail', NO_IP_THROTTLE),
+        'TOK-ACCESS-REUSABLE': ('pass', REUSABLE),
+        'TOK-ACCESS-TTL': ('pass', LOWEST_ROLE),
+        'TOK-ALG-NONE': ('pass', LOWEST_ROLE),
+        'TOK-AUD-WRONG': ('fail',
+            'SimpleJWT sets and checks no aud unless AUDIENCE is configured'),
+        'TOK-CLAIMS-MISSING': ('fail',
+            'tokens without iss, aud or sub are accepted (SimpleJWT requires none of them by default)'),
+        'TOK-CLAIMS-TAMPERED': ('pass', LOWEST_ROLE),
+        'TOK-CRIT-UNKNOWN': ('pass', LOWEST_ROLE),
+        'TOK-ECDSA-PSYCHIC': ('pass', LOWEST_ROLE),
+        'TOK-EXP-EXPIRED': ('pass', LOWEST_ROLE),
+        'TOK-EXP-LEEWAY': ('pass', LOWEST_ROLE),
+        'TOK-HDR-JKU': ('pass', LOWEST_ROLE),
+        'TOK-HDR-JWK': ('pass', LOWEST_ROLE),
+        'TOK-HDR-X5U': ('pass', LOWEST_ROLE),
+        'TOK-IAT-FUTURE': ('pass', LOWEST_ROLE),
+        'TOK-ISS-WRONG': ('fail',
+            'SimpleJWT checks no iss unless ISSUER is configured'),
+        'TOK-KID-INJECTION': ('pass', LOWEST_ROLE),
+        'TOK-NBF-FUTURE': ('pass', LOWEST_ROLE),
+        'TOK-QUERY-STRING': ('pass', LOWEST_ROLE),
+        'TOK-REFRESH-FORM': ('fail',
+            "SimpleJWT names the type in token_type, not the contract's type claim"),
+        'TOK-SECRET-BLANK': ('pass', LOWEST_ROLE),
+        'TOK-SECRET-WEAK': ('pass', LOWEST_ROLE),
+        'TOK-SIG-BROKEN': ('pass', LOWEST_ROLE),
+        'TOK-SIG-NULL': ('pass', LOWEST_ROLE),
+        'TOK-TYPE-ACCESS-AS-REFRESH': ('pass', LOWEST_ROLE),
+        'TOK-TYPE-REFRESH-AS-ACCESS': ('pass', LOWEST_ROLE),
+    },
+    'tracker': {
+        'PROP-MALFORMED-BODY': ('partial', BODY_PROBES_PACED),
+        'PROP-MALFORMED-TOKEN': ('pass', (
+            'the examples drawn under the ci profile find nothing; the iss deviation is pinned on '
+            'TOK-ISS-WRONG'
+        )),
+        'RL-LOGIN-ACCOUNT': ('fail', NO_ACCOUNT_THROTTLE),
+        'RL-LOGIN-IP': ('fail', NO_IP_THROTTLE),
+        'TOK-ACCESS-REUSABLE': ('pass', REUSABLE),
+    },
+    'ledger': {
+        'PROP-MALFORMED-BODY': ('partial', BODY_PROBES_PACED),
+        'RL-LOGIN-ACCOUNT': ('fail', NO_ACCOUNT_THROTTLE),
+        'RL-LOGIN-IP': ('fail', NO_IP_THROTTLE),
+        'TOK-ACCESS-REUSABLE': ('pass', REUSABLE),
+    },
+    'vault': {
+        'CRED-ENUM-BODY': ('error', SINGLE_USE),
+        'CRED-ENUM-STATUS': ('error', SINGLE_USE),
+        'CRED-ENUM-TIMING': ('error', SINGLE_USE),
+        'CRED-ERROR-FORMAT': ('error', SINGLE_USE),
+        'CRED-NO-MINT-ROUTE': ('error', SINGLE_USE),
+        'CRED-NO-SECRET-LEAK': ('error', SINGLE_USE),
+        'CRED-PASSWORD-LENGTH': ('error', SINGLE_USE),
+        'CRED-USERNAME-UNIQUE': ('error', SINGLE_USE),
+        'PROP-MALFORMED-AUTH-HEADER': ('error', SINGLE_USE),
+        'PROP-MALFORMED-BODY': ('error', SINGLE_USE),
+        'REV-LOGOUT-SESSION': ('error', SINGLE_USE),
+        'REV-REFRESH-ROTATES': ('error', SINGLE_USE),
+        'RL-LOGIN-ACCOUNT': ('error', SINGLE_USE),
+        'RL-LOGIN-IP': ('error', SINGLE_USE),
+        'SES-FIXATION': ('error', SINGLE_USE),
+        'SES-ID-FRESH': ('error', SINGLE_USE),
+        'TOK-ACCESS-REUSABLE': ('fail',
+            'its access tokens die after one use: a deviation from the contract (bearer tokens)'),
+        'TOK-ACCESS-TTL': ('error', SINGLE_USE),
+        'TOK-ALG-NONE': ('error', SINGLE_USE),
+        'TOK-CLAIMS-TAMPERED': ('error', SINGLE_USE),
+        'TOK-ECDSA-PSYCHIC': ('error', SINGLE_USE),
+        'TOK-HDR-JKU': ('error', SINGLE_USE),
+        'TOK-HDR-JWK': ('error', SINGLE_USE),
+        'TOK-HDR-X5U': ('error', SINGLE_USE),
+        'TOK-KID-INJECTION': ('error', SINGLE_USE),
+        'TOK-QUERY-STRING': ('error', SINGLE_USE),
+        'TOK-REFRESH-FORM': ('error', SINGLE_USE),
+        'TOK-SECRET-BLANK': ('error', SINGLE_USE),
+        'TOK-SECRET-WEAK': ('error', SINGLE_USE),
+        'TOK-SIG-BROKEN': ('error', SINGLE_USE),
+        'TOK-SIG-NULL': ('error', SINGLE_USE),
+        'TOK-TYPE-ACCESS-AS-REFRESH': ('error', SINGLE_USE),
+        'TOK-TYPE-REFRESH-AS-ACCESS': ('error', SINGLE_USE),
+    },
+}
+
+
 def expected_verdicts(name: str) -> dict[str, str]:
     expected = {check_id: verdict for verdict, ids in EXPECTED[name].items() for check_id in ids}
     assert sum(len(ids) for ids in EXPECTED[name].values()) == len(expected), f"{name}: a check is in two sets"
+    expected.update({check_id: verdict for check_id, (verdict, _why) in CHANGES[name].items()})
     return expected
