@@ -16,7 +16,7 @@ from flask import Blueprint, Flask
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine, select
 
-from reference_impl import audit, cli, db, documents, errors, openapi, rate_limiting, session_management, users
+from reference_impl import audit, cli, db, documents, errors, mfa, openapi, rate_limiting, session_management, users
 from reference_impl.config import Config
 from reference_impl.errors import RETRY_AFTER_UNAVAILABLE, database_reason, error_response
 from reference_impl.keys import load_keys
@@ -106,7 +106,7 @@ def create_app(config: Config | None = None, *, store: Store | None = None, engi
     errors.init_app(app)
     db.init_app(app)
     rate_limiting.init_app(app)
-    for blueprint in (meta, openapi.bp, session_management.bp, users.bp, documents.bp, audit.bp):
+    for blueprint in (meta, openapi.bp, session_management.bp, mfa.bp, users.bp, documents.bp, audit.bp):
         app.register_blueprint(blueprint)
     if config.has_fault("test-token-route"):
         app.add_url_rule("/debug/token", "debug_token", session_management.debug_token)

@@ -81,6 +81,18 @@ ROUTES: list[tuple[str, str, str, str | None, dict[str, Any] | None, int, dict[s
     ("get", "/.well-known/jwks.json", "The public signing keys", None, None, 200,
      _list("keys", {"type": "object"})),
     ("get", "/healthz", "Liveness, including the store", None, None, 200, _obj(["status"], status=_STR)),
+    ("post", "/auth/mfa/setup", "Start TOTP enrolment: a fresh secret and otpauth URI (MFA on: a code or "
+     "the password first)", "", _obj([], code=_STR, password=_STR), 200,
+     _obj(["secret", "otpauth_uri"], secret=_STR, otpauth_uri=_STR)),
+    ("post", "/auth/mfa/confirm", "Turn MFA on with a valid code; answers the backup codes, once", "",
+     _obj(["code"], code=_STR), 200, _obj(["backup_codes"], backup_codes={"type": "array", "items": _STR})),
+    ("post", "/auth/mfa/verify", "Second login step: the challenge token and a code (or a backup code)", None,
+     _obj(["mfa_token", "code"], mfa_token=_STR, code=_STR), 200, _ref("Tokens")),
+    ("post", "/auth/mfa/backup-codes", "Replace the backup codes (needs a code or the password)", "",
+     _obj([], code=_STR, password=_STR), 200,
+     _obj(["backup_codes"], backup_codes={"type": "array", "items": _STR})),
+    ("post", "/auth/mfa/disable", "Turn MFA off (password and a code); ends the other sessions", "",
+     _obj(["password", "code"], password=_STR, code=_STR), 200, _obj([], mfa_enabled={"type": "boolean"})),
     ("get", "/openapi.json", "This document", None, None, 200, {"type": "object"}),
 ]
 
