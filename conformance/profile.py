@@ -43,6 +43,7 @@ CAPABILITIES: dict[str, str] = {
     "rate_limit_api": "a per-user limit on the authenticated API",
     "rate_limit_login": "login limits per account and per client IP",
     "cookies": "tokens delivered in cookies (contract section 8)",
+    "mfa": "a TOTP second factor: enrolment, a two-step login, backup codes (contract section 9)",
 }
 
 # The contract section each capability belongs to: profiles, ``init`` and the dry run group the
@@ -55,10 +56,12 @@ CAPABILITY_SECTIONS: dict[str, str] = {
     "tenants": "5", "documents": "5",
     "rate_limit_api": "6", "rate_limit_login": "6",
     "cookies": "8",
+    "mfa": "9",
 }
 SECTION_TITLES: dict[str, str] = {
     "0": "API surface", "1": "tokens", "2": "refresh, logout, revocation", "3": "roles and permissions",
     "4": "sessions", "5": "tenant isolation", "6": "rate limiting", "8": "cookie mode",
+    "9": "multi-factor authentication",
 }
 
 # The contract's operations and the capability each belongs to ("" = every target has it). An
@@ -73,6 +76,7 @@ OPERATION_CAPABILITY: dict[str, str] = {
     "documents_list": "documents", "document_create": "documents", "document_get": "documents",
     "document_update": "documents", "document_delete": "documents",
     "audit": "audit", "jwks": "jwks",
+    "mfa_setup": "mfa", "mfa_confirm": "mfa", "mfa_verify": "mfa", "mfa_disable": "mfa", "mfa_backup_codes": "mfa",
 }
 # Protections every JWT API owes (contract, header): probed whether declared or not, wherever
 # their ground exists, with the contract's defaults as the bound when the profile gives none.
@@ -173,6 +177,32 @@ class PasswordsSection:
 
     min_length: int = doc("shortest password accepted", default=8)
     max_length: int = doc("longest password accepted", default=128)
+
+
+@dataclass(frozen=True)
+class MfaSection:
+    """The second factor (capability mfa): where its answers carry what, and the declared numbers.
+    Request fields (code, mfa_token, password) are renamed by each operation's fields."""
+
+    secret_field: str = doc("JSON path of the base32 TOTP secret in the mfa_setup answer", default="secret")
+    uri_field: str = doc("JSON path of the otpauth:// URI in the mfa_setup answer", default="otpauth_uri")
+    required_field: str = doc("JSON path of the flag that says the login needs a second step",
+                              default="mfa_required")
+    challenge_field: str = doc("JSON path of the MFA challenge token in the login answer", default="mfa_token")
+    backup_codes_field: str = doc("JSON path of the backup-code list in the mfa_confirm and mfa_backup_codes "
+                                  "answers", default="backup_codes")
+    algorithm: str = doc("TOTP hash: SHA1, SHA256 or SHA512", default="SHA1")
+    digits: int = doc("digits of a code", default=6)
+    step: int = doc("TOTP time step (s)", default=30)
+    window: int = doc("steps either side of the current one the target accepts", default=1)
+    challenge_ttl: int = doc("lifetime of the MFA challenge token (s)", default=300)
+    attempt_limit: int = doc("verification attempts per challenge, and failures per account, per window",
+                             default=5)
+    attempt_window: int = doc("window of the attempt limits (s)", default=300)
+    backup_codes: int = doc("backup codes generated at confirmation (0: the target has none)", default=10)
+
+
+MFA_ALGORITHMS = ("SHA1", "SHA256", "SHA512")
 
 
 @dataclass(frozen=True)
@@ -289,6 +319,7 @@ class Profile:
     sessions: SessionsSection = field(default_factory=SessionsSection)
     rate_limits: RateLimitsSection = field(default_factory=RateLimitsSection)
     passwords: PasswordsSection = field(default_factory=PasswordsSection)
+    mfa: MfaSection = field(default_factory=MfaSection)
     roles: dict[str, int] = doc("role name -> level", default_factory=dict)
     permissions: dict[str, list[str]] = doc("role name -> permissions", default_factory=dict)
     operations: dict[str, Operation] = doc("contract operation -> how the target does it",
@@ -548,6 +579,7 @@ def _validate(profile: Profile) -> None:
             raise ProfileError(src, f"operations[{i}].body", f"{op.body!r} is not a body format",
                                'use "json" or "form"')
     _validate_operations(profile)
+    _validate_mfa(profile)
     _validate_users(profile)
     _validate_client(profile)
     for i, route in enumerate(profile.routes):
@@ -597,6 +629,19 @@ def _validate_operations(profile: Profile) -> None:
     if profile.tokens.delivery == "json" and not profile.tokens.access_field:
         raise ProfileError(src, "tokens.access_field", "is empty, so no access token can be found",
                            'name the JSON path of the access token in the login answer, e.g. "data.token"')
+
+
+def _validate_mfa(profile: Profile) -> None:
+    src, mfa = profile.source, profile.mfa
+    if mfa.algorithm not in MFA_ALGORITHMS:
+        raise ProfileError(src, "mfa.algorithm", f"{mfa.algorithm!r} is not a TOTP hash",
+                           "use one of " + ", ".join(MFA_ALGORITHMS))
+    for name in ("digits", "step", "challenge_ttl", "attempt_limit", "attempt_window"):
+        if getattr(mfa, name) <= 0:
+            raise ProfileError(src, f"mfa.{name}", "must be positive", "declare a value above 0")
+    for name in ("window", "backup_codes"):
+        if getattr(mfa, name) < 0:
+            raise ProfileError(src, f"mfa.{name}", "must be 0 or more", "declare 0 or a positive number")
 
 
 def _validate_users(profile: Profile) -> None:
