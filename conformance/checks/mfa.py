@@ -18,7 +18,7 @@ from typing import Any
 import pyotp
 
 from conformance.api import Principal, Tokens, json_path
-from conformance.checks._support import login, ok, pass_time
+from conformance.checks._support import login, ok
 from conformance.context import CheckContext
 from conformance.minting import split
 from conformance.registry import Severity, check
@@ -64,23 +64,29 @@ class Phone:
         if into < BOUNDARY_MARGIN or into > self.step - BOUNDARY_MARGIN:
             time.sleep((BOUNDARY_MARGIN - into) % self.step + 0.2)
 
-    def fresh(self) -> str:
-        """A code of a step never used yet, as early as the window allows (waiting for at most a
-        step when the window is used up)."""
+    def _next_step(self) -> int:
+        """The earliest step not used yet that the target's window takes, letting time pass (in
+        process the clock moves; over HTTP a real wait of at most one step) when the window is used up."""
         self.settle()
         wanted = max(self.current_step(), self.last_step + 1)
         if wanted > self.current_step() + self.window:
             wait = (wanted - self.window) * self.step - self.now() + BOUNDARY_MARGIN
-            pass_time(self.ctx, wait, "a code of an unused step")
+            if self.ctx.target.clock is not None:
+                self.ctx.clock.advance(wait)
+            else:
+                time.sleep(wait)  # at most a step and the margin, by construction
             self.settle()
-            wanted = max(self.current_step(), self.last_step + 1)
-        self.last_step = wanted
-        return self.at_step(wanted)
+        return max(self.current_step(), self.last_step + 1)
+
+    def fresh(self) -> str:
+        """A code of a step never used yet; the step counts as spent from now on."""
+        self.last_step = self._next_step()
+        return self.at_step(self.last_step)
 
     def unspent(self) -> str:
-        """A valid code for a probe that must be refused before the code counts (not marked spent)."""
-        self.settle()
-        return self.at_step(max(self.current_step(), self.last_step + 1))
+        """A valid, unused code for a probe that must be refused for another reason than the code
+        (not counted as spent: a target that refuses the probe never looks at the code)."""
+        return self.at_step(self._next_step())
 
     def wrong(self) -> str:
         """A code that is no step's code anywhere near now."""
@@ -120,13 +126,13 @@ def _body(response: Response) -> Any:
     return response.json()
 
 
-def enrol(ctx: CheckContext, role: str = "viewer", *, tenant: str | None = None, baseline: bool = True) -> Enrolled:
-    """A fresh user with MFA on: setup, then confirm with a code the suite computed."""
+def set_up(ctx: CheckContext, role: str = "viewer", *, baseline: bool = True) -> Enrolled:
+    """A fresh user who has called setup (MFA not on yet): the suite holds the secret."""
     if ctx.profile.users.source == "accounts":
         raise NotApplicable("the MFA checks enrol their own user; turning MFA on for a shared pre-provisioned "
                             "account would change it for every later check (declare signup, or run them "
                             "against a test deployment with sign-up)")
-    user = ctx.users.create(role, tenant=tenant)
+    user = ctx.users.create(role)
     tokens = login(ctx, user)
     if baseline:
         ctx.baseline(tokens)
@@ -140,13 +146,23 @@ def enrol(ctx: CheckContext, role: str = "viewer", *, tenant: str | None = None,
                 f"the MFA setup answer has no base32 secret at {spec.secret_field} (set mfa.secret_field)")
     assert isinstance(secret, str)
     ctx.redact(secret)
-    phone = Phone(ctx, secret)
-    confirm = ctx.api.call("mfa_confirm", auth=tokens, body={"code": phone.fresh()}, note="MFA confirm")
-    ctx.control(ok(confirm.status), f"confirming MFA with a valid code answered {confirm.status}")
-    codes = json_path(_body(confirm), spec.backup_codes_field)
-    backup = [str(c) for c in codes] if isinstance(codes, list) else []
-    ctx.redact(*backup)
-    return Enrolled(user, tokens, secret, phone, backup)
+    return Enrolled(user, tokens, secret, Phone(ctx, secret))
+
+
+def confirm(ctx: CheckContext, enrolled: Enrolled) -> Enrolled:
+    """Turn MFA on with a code the suite computed; keep the backup codes it answers."""
+    answer = ctx.api.call("mfa_confirm", auth=enrolled.tokens, body={"code": enrolled.phone.fresh()},
+                          note="MFA confirm")
+    ctx.control(ok(answer.status), f"confirming MFA with a valid code answered {answer.status}")
+    codes = json_path(_body(answer), ctx.profile.mfa.backup_codes_field)
+    enrolled.backup_codes = [str(c) for c in codes] if isinstance(codes, list) else []
+    ctx.redact(*enrolled.backup_codes)
+    return enrolled
+
+
+def enrol(ctx: CheckContext, role: str = "viewer", *, baseline: bool = True) -> Enrolled:
+    """A fresh user with MFA on: setup, then confirm."""
+    return confirm(ctx, set_up(ctx, role, baseline=baseline))
 
 
 def _base32(value: str) -> bool:
@@ -369,10 +385,10 @@ def challenge_bound(ctx: CheckContext) -> None:
     victim = enrol(ctx)
     attacker = enrol(ctx, baseline=False)
     stolen = challenge(ctx, victim)
-    plain = verify(ctx, stolen, attacker.phone.fresh(), note="the victim's challenge with the attacker's code")
+    plain = verify(ctx, stolen, attacker.phone.unspent(), note="the victim's challenge with the attacker's code")
     ctx.expect(refused_or_limited(ctx, plain) and not ok(plain.status),
                f"another user's code completed the victim's challenge ({plain.status})")
-    with_token = verify(ctx, stolen, attacker.phone.fresh(), headers=ctx.api.bearer(attacker.tokens.access),
+    with_token = verify(ctx, stolen, attacker.phone.unspent(), headers=ctx.api.bearer(attacker.tokens.access),
                         note="the victim's challenge with the attacker's code and the attacker's access token")
     ctx.expect(refused_or_limited(ctx, with_token) and not ok(with_token.status),
                f"the victim's challenge completed with the attacker's code when the attacker's token went along "
@@ -406,31 +422,42 @@ def code_replay(ctx: CheckContext) -> None:
 @check(
     "MFA-CODE-WINDOW",
     controls=MFA_CONTROLS,
-    title="verify with codes one step beyond the declared window, in the past and in the future",
+    title="confirm and verify with codes one step beyond the declared window, in the past and in the future",
     rule="a code is accepted only within the declared window of steps around the target's time (±1 step)",
     severity=Severity.MEDIUM,
     references=("RFC 6238 §5.2", "RFC 6238 §6", "ASVS 2.8.1"),
     needs=("mfa",),
 )
 def code_window(ctx: CheckContext) -> None:
-    enrolled = enrol(ctx)
-    phone, spec = enrolled.phone, ctx.profile.mfa
+    spec = ctx.profile.mfa
     beyond = spec.window + BEYOND_WINDOW
-    sides = ["future"]
-    if ctx.target.clock is not None:
-        # A past step is judged only above the steps enrolment spent (a target refuses those anyway).
-        pass_time(ctx, (beyond + 2) * spec.step, "leaving the enrolment's steps behind")
-        sides.insert(0, "past")
-    for side in sides:
+    enrolled = set_up(ctx)
+    phone = enrolled.phone
+
+    def outside(side: str, where: str, send: Any) -> None:
         phone.settle()
-        offset = beyond if side == "future" else -beyond
-        code = phone.at_step(phone.current_step() + offset)
-        answer = verify(ctx, challenge(ctx, enrolled), code, note=f"a code {beyond} steps in the {side}")
+        code = phone.at_step(phone.current_step() + (beyond if side == "future" else -beyond))
+        answer = send(code)
         ctx.expect(refused_or_limited(ctx, answer) and not ok(answer.status),
-                   f"a code {beyond} step(s) in the {side} was accepted, outside the declared window of "
+                   f"{where}: a code {beyond} step(s) in the {side} was accepted, outside the declared window of "
                    f"{spec.window} step(s)")
-    ctx.cover(len(sides), 2, "sides of the window", [] if len(sides) == 2 else
-              ["the past side (over HTTP it needs the enrolment's steps to age, several minutes)"])
+
+    # Before confirmation no step is spent yet, so both sides are judged at once, clock or not.
+    for side in ("past", "future"):
+        outside(side, "confirm", lambda code, side=side: ctx.api.call(
+            "mfa_confirm", auth=enrolled.tokens, body={"code": code}, note=f"confirm with a code {beyond} steps "
+                                                                          f"in the {side}"))
+    confirm(ctx, enrolled)
+    outside("future", "verify", lambda code: verify(ctx, challenge(ctx, enrolled), code,
+                                                    note=f"verify with a code {beyond} steps in the future"))
+    judged = ["confirm: past", "confirm: future", "verify: future"]
+    if ctx.target.clock is not None:
+        # A past step at verify is judged only above the step confirmation spent (refused anyway).
+        ctx.clock.advance((beyond + 2) * spec.step)
+        outside("past", "verify", lambda code: verify(ctx, challenge(ctx, enrolled), code,
+                                                      note=f"verify with a code {beyond} steps in the past"))
+        judged.append("verify: past")
+    ctx.details["judged"] = judged
     verified(ctx, challenge(ctx, enrolled), phone.fresh(), "a current code")
 
 
@@ -454,12 +481,12 @@ def attempt_limit(ctx: CheckContext) -> None:
         statuses.append(answer.status)
         ctx.expect(not ok(answer.status), f"a wrong code was accepted ({answer.status})")
     ctx.details["wrong_code_statuses"] = statuses
-    right = verify(ctx, token, enrolled.phone.fresh(), note="the right code, past the challenge's limit")
+    right = verify(ctx, token, enrolled.phone.unspent(), note="the right code, past the challenge's limit")
     ctx.expect(refused_or_limited(ctx, right) and not ok(right.status),
                f"after {spec.attempt_limit} wrong codes the same challenge still took the right one: guessing "
                f"is unlimited ({right.status})")
     fresh_challenge = challenge(ctx, enrolled)
-    account = verify(ctx, fresh_challenge, enrolled.phone.fresh(), note="the right code on a new challenge")
+    account = verify(ctx, fresh_challenge, enrolled.phone.unspent(), note="the right code on a new challenge")
     ctx.details["statuses_after_limit"] = {"same_challenge": right.status, "new_challenge": account.status}
     ctx.expect(refused_or_limited(ctx, account) and not ok(account.status),
                f"after {spec.attempt_limit} wrong codes a new login's challenge took a code at once: the limit "
@@ -564,7 +591,8 @@ def backup_not_exposed(ctx: CheckContext) -> None:
 )
 def disable(ctx: CheckContext) -> None:
     enrolled = enrol(ctx)
-    other = verified(ctx, challenge(ctx, enrolled), enrolled.phone.fresh(), "a second session's login")
+    second_factor = enrolled.backup_codes[0] if enrolled.backup_codes else enrolled.phone.fresh()
+    other = verified(ctx, challenge(ctx, enrolled), second_factor, "a second session's login")
     password_only = ctx.api.call("mfa_disable", auth=enrolled.tokens, body={"password": enrolled.user.password},
                                  note="disable with the password alone")
     ctx.expect(not ok(password_only.status), "MFA was turned off with the password alone: whoever has the "
@@ -611,7 +639,11 @@ def audit_trail(ctx: CheckContext) -> None:
         raise NotApplicable("no role of the profile has the audit permission")
     auditor_user = ctx.users.create(auditors[0])
     auditor = login(ctx, auditor_user)
-    user = ctx.users.create("viewer")  # the auditor's tenant: both come from this check's tenant admin
+    user = ctx.users.create("viewer")  # in process both come from this check's tenant admin
+    if ctx.profile.declares("tenants") and user.tenant != auditor_user.tenant:
+        raise NotApplicable(f"needs a user with the audit permission in a tenant where the suite creates users; "
+                            f"the {auditors[0]} account is in tenant {auditor_user.tenant!r}, the suite's fresh "
+                            f"user in {user.tenant!r}")
     tokens = login(ctx, user)
     ctx.baseline(tokens)
     spec = ctx.profile.mfa
