@@ -17,6 +17,16 @@ COOKIE_CHECKS = {"COOK-CSRF", "COOK-FLAGS", "COOK-LOGOUT-CLEARS", "COOK-REFRESH-
 MFA_CHECKS = {"MFA-ATTEMPT-LIMIT", "MFA-AUDIT", "MFA-BACKUP-NOT-EXPOSED", "MFA-BACKUP-SINGLE-USE",
               "MFA-CHALLENGE-BOUND", "MFA-CHALLENGE-SINGLE-USE", "MFA-CHALLENGE-TYPE", "MFA-CODE-REPLAY",
               "MFA-CODE-WINDOW", "MFA-DISABLE", "MFA-ENROL", "MFA-LOGIN-CHALLENGE"}
+# notes adds 2FA as Flask-JWT-Extended tutorials do: the pending-2FA token is an ordinary access token
+# with a claim (so every route takes it, and verify can trade it again), pyotp's verify() remembers no
+# used step and counts no attempt, setup needs no re-authentication, and disabling ends no other
+# login; only the window (valid_window=1) and the challenge's own user hold. No recovery codes, no audit.
+NOTES_MFA = {
+    "pass": {"MFA-CHALLENGE-BOUND", "MFA-CODE-WINDOW"},
+    "fail": {"MFA-ATTEMPT-LIMIT", "MFA-CHALLENGE-SINGLE-USE", "MFA-CHALLENGE-TYPE", "MFA-CODE-REPLAY", "MFA-DISABLE",
+             "MFA-ENROL", "MFA-LOGIN-CHALLENGE"},
+}
+NOTES_MFA["not-applicable"] = MFA_CHECKS - NOTES_MFA["pass"] - NOTES_MFA["fail"]
 MINTING_CHECKS = {"TOK-AUD-WRONG", "TOK-CLAIMS-MISSING", "TOK-CRIT-UNKNOWN", "TOK-IAT-FUTURE", "TOK-ISS-WRONG",
                   "TOK-NBF-FUTURE"}
 SESSION_TIMEOUTS = {"SES-EVICT-OLDEST", "SES-IDLE-TIMEOUT"}
@@ -32,15 +42,16 @@ ALWAYS_PASS = {"CRED-ENUM-BODY", "CRED-ENUM-STATUS", "CRED-NO-MINT-ROUTE", "CRED
 
 EXPECTED: dict[str, dict[str, set[str]]] = {
     "notes": {
-        "pass": TOKEN_PASSES | ALWAYS_PASS | {
+        "pass": TOKEN_PASSES | ALWAYS_PASS | NOTES_MFA["pass"] | {
             "TOK-CRIT-UNKNOWN", "TOK-EXP-EXPIRED", "TOK-EXP-LEEWAY", "TOK-IAT-FUTURE", "TOK-NBF-FUTURE",
             "TOK-SECRET-WEAK", "REV-DELETED-USER", "REV-LOGOUT-ACCESS", "CRED-USERNAME-UNIQUE"},
-        "fail": {"TOK-AUD-WRONG", "TOK-CLAIMS-MISSING", "TOK-ISS-WRONG", "REV-LOGOUT-REFRESH", "REV-LOGOUT-SESSION",
+        "fail": NOTES_MFA["fail"] | {
+                 "TOK-AUD-WRONG", "TOK-CLAIMS-MISSING", "TOK-ISS-WRONG", "REV-LOGOUT-REFRESH", "REV-LOGOUT-SESSION",
                  "REV-PASSWORD-CHANGE", "REV-REFRESH-ROTATES", "CRED-ENUM-TIMING", "CRED-ERROR-FORMAT",
                  "CRED-PASSWORD-CHANGE-CURRENT", "CRED-PASSWORD-LENGTH", "PROP-MALFORMED-BODY"},
         "error": {"REV-REFRESH-REUSE-FAMILY", "REV-REFRESH-REUSE-REJECTED"},
-        "not-applicable": MFA_CHECKS | ROLE_CHECKS | TENANT_CHECKS | IN_PROCESS_ONLY | API_LIMIT_CHECKS
-        | LOGIN_LIMIT_CHECKS
+        "not-applicable": NOTES_MFA["not-applicable"] | ROLE_CHECKS | TENANT_CHECKS | IN_PROCESS_ONLY
+        | API_LIMIT_CHECKS | LOGIN_LIMIT_CHECKS
         | COOKIE_CHECKS | SESSION_TIMEOUTS | SIGNUP_TENANT_ROLE_CHECKS | {
             "TOK-ALG-KEY-CONFUSION", "TOK-JWKS-PUBLIC-ONLY", "REV-LOGOUT-ALL", "SES-DELETE", "SES-FIXATION",
             "SES-ID-FRESH", "SES-LIST", "PROP-STATEFUL-MODEL"},
