@@ -47,6 +47,7 @@ CAPABILITIES: dict[str, str] = {
     "rate_limit_api": "a per-user limit on the authenticated API",
     "rate_limit_login": "login limits per account and per client IP",
     "cookies": "tokens delivered in cookies (contract section 8)",
+    "mfa": "a TOTP second factor: enrolment, a two-step login, backup codes (contract section 9)",
 }
 
 # The contract section each capability belongs to: profiles, ``init`` and the dry run group the
@@ -59,10 +60,12 @@ CAPABILITY_SECTIONS: dict[str, str] = {
     "tenants": "5", "documents": "5",
     "rate_limit_api": "6", "rate_limit_login": "6",
     "cookies": "8",
+    "mfa": "9",
 }
 SECTION_TITLES: dict[str, str] = {
     "0": "API surface", "1": "tokens", "2": "refresh, logout, revocation", "3": "roles and permissions",
     "4": "sessions", "5": "tenant isolation", "6": "rate limiting", "8": "cookie mode",
+    "9": "multi-factor authentication",
 }
 
 # The contract's operations and the capability each belongs to ("" = every target has it). An
@@ -77,6 +80,7 @@ OPERATION_CAPABILITY: dict[str, str] = {
     "documents_list": "documents", "document_create": "documents", "document_get": "documents",
     "document_update": "documents", "document_delete": "documents",
     "audit": "audit", "jwks": "jwks",
+    "mfa_setup": "mfa", "mfa_confirm": "mfa", "mfa_verify": "mfa", "mfa_disable": "mfa", "mfa_backup_codes": "mfa",
 }
 # Protections every JWT API owes (contract, header): probed whether declared or not, wherever
 # their ground exists, with the contract's defaults as the bound when the profile gives none.
@@ -233,6 +237,26 @@ class PasswordsSection(Section):
     @property
     def has_maximum(self) -> bool:
         return self.max_length > 0
+
+
+class MfaSection(Section):
+    """The second factor (capability mfa): where its answers carry what, and the declared numbers.
+    Request fields (code, mfa_token, password) are renamed by each operation's fields."""
+
+    secret_field: str = doc("JSON path of the base32 TOTP secret in the mfa_setup answer", "secret")
+    uri_field: str = doc("JSON path of the otpauth:// URI in the mfa_setup answer", "otpauth_uri")
+    required_field: str = doc("JSON path of the flag that says the login needs a second step", "mfa_required")
+    challenge_field: str = doc("JSON path of the MFA challenge token in the login answer", "mfa_token")
+    backup_codes_field: str = doc("JSON path of the backup-code list in the mfa_confirm and mfa_backup_codes "
+                                  "answers", "backup_codes")
+    algorithm: Literal["SHA1", "SHA256", "SHA512"] = doc("TOTP hash", "SHA1")
+    digits: int = doc("digits of a code", 6, gt=0)
+    step: int = doc("TOTP time step (s)", 30, gt=0)
+    window: int = doc("steps either side of the current one the target accepts", 1, ge=0)
+    challenge_ttl: int = doc("lifetime of the MFA challenge token (s)", 300, gt=0)
+    attempt_limit: int = doc("verification attempts per challenge, and failures per account, per window", 5, gt=0)
+    attempt_window: int = doc("window of the attempt limits (s)", 300, gt=0)
+    backup_codes: int = doc("backup codes generated at confirmation (0: the target has none)", 10, ge=0)
 
 
 class Operation(Section):
@@ -392,6 +416,7 @@ class Profile(Section):
     sessions: SessionsSection = Field(default_factory=SessionsSection)
     rate_limits: RateLimitsSection = Field(default_factory=RateLimitsSection)
     passwords: PasswordsSection = Field(default_factory=PasswordsSection)
+    mfa: MfaSection = Field(default_factory=MfaSection)
     roles: dict[str, int] = doc("role name -> level; replaces the contract's four (viewer 10, editor 20, admin 30, "
                                 "superadmin 40), never merged with them", CONTRACT_ROLES)
     permissions: dict[str, list[str]] = doc("role name -> permissions (without [roles]: the contract's; with "

@@ -45,6 +45,7 @@ AREAS: dict[str, tuple[str, str]] = {
     "rate_limits": ("RL", "6"),
     "credentials": ("CRED", "7"),
     "cookies": ("COOK", "8"),
+    "mfa": ("MFA", "9"),
     "properties": ("PROP", "7"),
 }
 _AREA_BY_PREFIX = {prefix: area for area, (prefix, _section) in AREAS.items()}

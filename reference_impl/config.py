@@ -60,6 +60,10 @@ class Config:
     login_limit_ip: int = 20
     login_rate_window: int = 60
     trusted_proxies: int = 0
+    mfa_challenge_ttl: int = 300  # contract §9: the password step's challenge token lives 5 min
+    mfa_attempt_limit: int = 5  # verification attempts per challenge, and failures per account...
+    mfa_attempt_window: int = 300  # ...in this window (s)
+    mfa_backup_codes: int = 10
     database_url: str = "sqlite:///authconform-reference.sqlite3"
     store: str = "memory"
     redis_url: str = ""
@@ -117,7 +121,8 @@ class Config:
                               f"{', '.join(HASH_PRESETS)}")
         positive = ("access_ttl", "refresh_ttl", "max_sessions", "idle_timeout", "absolute_timeout",
                     "api_rate_limit", "api_rate_window", "login_limit_account", "login_limit_ip",
-                    "login_rate_window")
+                    "login_rate_window", "mfa_challenge_ttl", "mfa_attempt_limit", "mfa_attempt_window",
+                    "mfa_backup_codes")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{_env_name(name)} must be a positive integer, not {getattr(self, name)}")

@@ -202,6 +202,25 @@ CATALOG: tuple[Fault, ...] = (
        cookie_mode=True),
     _f("logout-keeps-cookies", "8", "logout does not clear the token cookies", "COOK-LOGOUT-CLEARS",
        cookie_mode=True),
+    # 9. Multi-factor authentication
+    _f("mfa-reenrol-unguarded", "9", "MFA setup runs again while MFA is on with no code or password, so a "
+       "stolen access token re-enrols the second factor", "MFA-ENROL"),
+    _f("mfa-password-step-tokens", "9", "the password step already answers a full token pair beside the MFA "
+       "challenge", "MFA-LOGIN-CHALLENGE"),
+    _f("mfa-challenge-as-access", "9", "the token check ignores type, so the MFA challenge token authenticates "
+       "API calls", "MFA-CHALLENGE-TYPE"),
+    _f("mfa-challenge-reusable", "9", "a challenge token is not spent by its first verify", "MFA-CHALLENGE-SINGLE-USE"),
+    _f("mfa-challenge-unbound", "9", "verify doubles as step-up: with a bearer token the code is checked against "
+       "the caller, not the challenge's user", "MFA-CHALLENGE-BOUND"),
+    _f("mfa-code-replay", "9", "the last used TOTP step is not remembered, so a code works again in its step",
+       "MFA-CODE-REPLAY"),
+    _f("mfa-wide-window", "9", "codes accepted twenty steps either side (valid_window=20)", "MFA-CODE-WINDOW"),
+    _f("mfa-no-attempt-limit", "9", "verification attempts are not counted", "MFA-ATTEMPT-LIMIT"),
+    _f("mfa-backup-code-reusable", "9", "a backup code is not marked used", "MFA-BACKUP-SINGLE-USE"),
+    _f("mfa-backup-codes-in-clear", "9", "backup codes stored in clear, and the user serialiser dumps them to an "
+       "admin", "MFA-BACKUP-NOT-EXPOSED"),
+    _f("mfa-disable-without-code", "9", "turning MFA off checks the password only", "MFA-DISABLE"),
+    _f("mfa-not-audited", "9", "MFA events are not written to the audit log", "MFA-AUDIT"),
 )
 
 BY_NAME: Mapping[str, Fault] = MappingProxyType({fault.name: fault for fault in CATALOG})

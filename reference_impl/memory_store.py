@@ -43,6 +43,7 @@ class MemoryStore:
         self._user_sessions: dict[int, set[str]] = {}
         self._users: dict[int, UserRecord] = {}
         self._windows: dict[str, tuple[float, int, float]] = {}  # key -> (start, count, window)
+        self._marks: dict[str, tuple[int, float]] = {}  # claim / advance: key -> (value, keep until)
         self._last_purge = 0.0
         self._seq = 0
 
@@ -78,6 +79,8 @@ class MemoryStore:
             del self._revoked[jti]
         for key in [k for k, (start, _, window) in self._windows.items() if start + window + CLEANUP_GRACE < now]:
             del self._windows[key]
+        for key in [k for k, (_, until) in self._marks.items() if until + CLEANUP_GRACE < now]:
+            del self._marks[key]
 
     def _hit(self, key: str, limit: int, window: float, now: float) -> RateDecision:
         self._purge(now)
@@ -177,6 +180,23 @@ class MemoryStore:
     def hit(self, key: str, limit: int, window: float, now: float) -> RateDecision:
         with self._lock:
             return self._hit(key, limit, window, now)
+
+    def claim(self, key: str, until: float, now: float) -> bool:
+        with self._lock:
+            self._purge(now)
+            if key in self._marks:
+                return False
+            self._marks[key] = (1, until)
+            return True
+
+    def advance(self, key: str, value: int, until: float, now: float) -> bool:
+        with self._lock:
+            self._purge(now)
+            kept = self._marks.get(key)
+            if kept is not None and kept[0] >= value:
+                return False
+            self._marks[key] = (value, max(until, kept[1] if kept else until))
+            return True
 
     def read_window(self, key: str) -> tuple[float, int] | None:
         with self._lock:

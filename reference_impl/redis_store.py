@@ -200,6 +200,15 @@ def _decision(values: list[Any]) -> RateDecision:
     return RateDecision(bool(int(allowed)), int(limit), int(remaining), float(reset))
 
 
+# advance: raise the number at KEYS[1] to ARGV[1] only when it is above the kept one.
+_ADVANCE = """
+local kept = tonumber(redis.call('GET', KEYS[1]))
+if kept and kept >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+
+
 class RedisStore:
     def __init__(self, url: str, *, prefix: str = "authconform:", client: redis.Redis | None = None) -> None:
         self.prefix = prefix
@@ -215,6 +224,7 @@ class RedisStore:
         self._end_user_sessions = register(_END_USER_SESSIONS)
         self._list_sessions = register(_LIST_SESSIONS)
         self._rate = register(_RATE)
+        self._advance = register(_ADVANCE)
 
     def _key(self, kind: str, name: object) -> str:
         return f"{self.prefix}{kind}:{name}"
@@ -311,6 +321,14 @@ class RedisStore:
     def hit(self, key: str, limit: int, window: float, now: float) -> RateDecision:
         args = [str(limit), _num(window), _num(now), int(window + CLEANUP_GRACE)]
         return _decision(self._call(lambda: self._rate(keys=[self._key("rl", key)], args=args)))
+
+    def claim(self, key: str, until: float, now: float) -> bool:
+        ttl = int(max(1.0, until - now) + CLEANUP_GRACE)
+        return bool(self._call(lambda: self.client.set(self._key("mark", key), "1", nx=True, ex=ttl)))
+
+    def advance(self, key: str, value: int, until: float, now: float) -> bool:
+        ttl = int(max(1.0, until - now) + CLEANUP_GRACE)
+        return bool(self._call(lambda: self._advance(keys=[self._key("mark", key)], args=[str(value), ttl])))
 
     def read_window(self, key: str) -> tuple[float, int] | None:
         start, count = self._call(lambda: self.client.hmget(self._key("rl", key), ["start", "count"]))

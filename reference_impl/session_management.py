@@ -4,6 +4,7 @@ In cookie mode the tokens travel in HttpOnly cookies and writes need the CSRF he
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from typing import Any, NoReturn
@@ -12,7 +13,7 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from reference_impl import audit, rate_limiting
+from reference_impl import audit, mfa, rate_limiting
 from reference_impl.bodies import decimal, json_object, string_field
 from reference_impl.config import Config
 from reference_impl.db import db
@@ -195,6 +196,11 @@ def login() -> Any:
         _login_failed(user, tenant, username)
     now = time.time()
     session_id = new_session_id(body)
+    challenge = mfa.challenge(user.id, user.tenant, session_id, now) if mfa.enabled_for(user.id) else None
+    if challenge is not None:
+        audit.record_now(user.tenant, "mfa.challenge_issued", actor_id=user.id, subject=user.username)
+        if not config.has_fault("mfa-password-step-tokens"):
+            return challenge  # the session opens at /auth/mfa/verify
     refresh_jti = new_jti()
     _open_session(user, session_id, refresh_jti, now)
     try:
@@ -205,7 +211,10 @@ def login() -> Any:
     except Exception:
         _abandon_session(session_id)  # no tokens went out: the session must not count or evict others
         raise
-    return token_answer(pair, session_id)
+    response = token_answer(pair, session_id)
+    if challenge is not None:  # fault mfa-password-step-tokens: the pair goes out with the challenge
+        response.set_data(json.dumps({**challenge, **response.get_json()}))
+    return response
 
 
 def _abandon_session(session_id: str) -> None:

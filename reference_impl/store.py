@@ -111,7 +111,18 @@ class Store(Protocol):
         """Fixed window starting at the first admitted hit; a denied hit does not extend it."""
         ...
 
-    # Raw window access, used only by the limiter-race fault (a read, then a separate write).
+    def claim(self, key: str, until: float, now: float) -> bool:
+        """Mark ``key`` used; True for the first claim only (a spent MFA challenge stays spent).
+        The mark is kept at least until ``until``."""
+        ...
+
+    def advance(self, key: str, value: int, until: float, now: float) -> bool:
+        """Raise the number kept under ``key`` to ``value``; True only when ``value`` is above the
+        one kept (the last TOTP step a user spent: a code is used once, never an older one)."""
+        ...
+
+    # Raw window access: the limiter-race fault (a read, then a separate write), and the MFA
+    # per-account limit, which peeks at its failure count before it verifies a code.
     def read_window(self, key: str) -> tuple[float, int] | None: ...
 
     def write_window(self, key: str, start: float, count: int, window: float) -> None: ...

@@ -54,6 +54,10 @@ def serialize(user: User) -> dict[str, Any]:
     data: dict[str, Any] = {"id": user.id, "username": user.username, "tenant": user.tenant, "role": user.role}
     if services().config.has_fault("hash-in-response"):
         data["password_hash"] = user.password_hash  # the serialiser dumps every column
+    if services().config.has_fault("mfa-backup-codes-in-clear"):
+        from reference_impl.mfa import stored_codes
+
+        data["backup_codes"] = stored_codes(user.id)  # the bug: the stored codes are the codes
     return data
 
 
@@ -116,6 +120,7 @@ def remove_user(user: User, actor: Principal) -> None:
     login that read the row just before it went.
     """
     from reference_impl.documents import Document
+    from reference_impl.mfa import forget as forget_mfa
 
     svc = services()
     session = db()
@@ -124,6 +129,7 @@ def remove_user(user: User, actor: Principal) -> None:
     if ends_sessions:
         end_everything(user_id)
     session.execute(delete(Document).where(Document.owner_id == user_id))
+    forget_mfa(user_id)
     session.delete(user)
     audit.record(tenant, "user.deleted", actor_id=actor.user_id, subject=username)
     session.commit()

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from conformance.answers import Answer
-from conformance.api import Principal, Tokens
+from conformance.api import Principal, Tokens, json_path
 from conformance.attacks import confusion, cracking, forging
 from conformance.minting import split
 from conformance.verdict import CheckFailed, ControlFailed, NotApplicable
@@ -56,6 +56,8 @@ EXPECTATIONS: dict[str, tuple[Callable[[CheckContext, Response], bool], str]] = 
     "rate-limited": (lambda ctx, r: ctx.answer(r) is Answer.RATE_LIMITED, "429"),
     "accepted or rate-limited": (lambda ctx, r: ctx.answer(r) in (Answer.ACCEPTED, Answer.RATE_LIMITED),
                                  "2xx or 429"),
+    "refused or rate-limited": (lambda ctx, r: ctx.answer(r) is Answer.RATE_LIMITED or ctx.refused(r, also=(400,)),
+                                "a refusal or 429"),
     "any": (lambda ctx, r: True, "any status"),
 }
 
@@ -65,6 +67,7 @@ PROFILE_NUMBERS = {
     "max_sessions": "sessions", "idle_timeout": "sessions", "absolute_timeout": "sessions",
     "api_limit": "rate_limits", "api_window": "rate_limits", "login_account_limit": "rate_limits",
     "login_ip_limit": "rate_limits", "login_window": "rate_limits", "trusted_proxies": "rate_limits",
+    "challenge_ttl": "mfa", "attempt_limit": "mfa", "attempt_window": "mfa",
 }
 
 # Default secrets from the bundled list presented to the target itself (all are tried offline).
@@ -201,6 +204,9 @@ class World:
         self.documents: dict[str, Document] = {}
         self.log = StepLog()
         self.waited = 0.0
+        self.phones: dict[str, Any] = {}  # person -> their authenticator (conformance.checks.mfa.Phone)
+        self.backup_codes: dict[str, list[str]] = {}  # person -> unused backup codes
+        self.challenges: dict[str, tuple[str, str]] = {}  # label -> (person, MFA challenge token)
 
     # -------------------------------------------------------------- lookups
     def device(self, label: str) -> Device:
@@ -826,6 +832,110 @@ def leaked_secret_attack(w: World, device: str, *, role: str | None = None) -> N
     forged = [(f"secret #{n}", forging.resigned(access, secret, claims=claims))
               for n, secret in enumerate(candidates, 1)]
     _judge_forgeries(w, forged, "a token signed with a well-known default secret")
+
+
+# ---------------------------------------------------------------------------- multi-factor
+
+
+@step
+def enrol_mfa(w: World, who: str, *, on: str) -> None:
+    """``who``, logged in on device ``on``, turns MFA on: setup, then confirm with a code from their
+    phone (the story holds the secret, so it computes every later code)."""
+    from conformance.checks import mfa
+
+    device = w.device(on)
+    enrolled = mfa.confirm(w.ctx, _mfa_enrolled(w, who, device.tokens))
+    w.phones[who] = enrolled.phone
+    w.backup_codes[who] = list(enrolled.backup_codes)
+    w.log.summary = f"MFA on for {who}, {len(enrolled.backup_codes)} backup codes"
+
+
+def _mfa_enrolled(w: World, who: str, tokens: Tokens) -> Any:
+    from conformance.checks import mfa
+
+    spec = w.profile.mfa
+    setup = w.api.call("mfa_setup", auth=tokens, body={}, note=f"{who} sets up MFA")
+    w.expect(setup, None, f"MFA setup for {who}")
+    secret = json_path(setup.json(), spec.secret_field)
+    if not isinstance(secret, str):
+        raise ControlFailed(f"the MFA setup answer has no secret at {spec.secret_field}")
+    w.ctx.redact(secret)
+    return mfa.Enrolled(w.person(who).principal, tokens, secret, mfa.Phone(w.ctx, secret))
+
+
+@step
+def password_step(w: World, who: str, *, as_: str) -> None:
+    """``who``'s password is typed in on ``as_`` (the owner, or whoever has the password): with MFA on
+    the answer must be a challenge and no token."""
+    from conformance.checks import mfa
+
+    person = w.person(who)
+    response = w.api.login_response(person.principal)
+    w.expect(response, None, f"password step of {who} on {as_}")
+    tokens = w.api.tokens_from(response)
+    if tokens.ok:
+        w.keep(as_, who, tokens)
+        w.fail(f"the password alone gave {as_} a working login for {who}: no second factor was asked for")
+    w.challenges[as_] = (who, mfa.challenge_of(w.ctx, response))
+    w.log.summary = f"{as_} holds a challenge for {who}"
+
+
+def _challenge(w: World, label: str) -> tuple[str, str]:
+    if label not in w.challenges:
+        raise ScenarioError(f"no MFA challenge {label!r}; make one with password_step(..., as_={label!r})")
+    return w.challenges[label]
+
+
+@step
+def verify_mfa(w: World, challenge: str, *, code: str = "current", code_of: str | None = None,
+               with_token: str | None = None, as_: str | None = None, expect: str | None = None) -> None:
+    """The holder of ``challenge`` completes it. ``code``: current (a fresh code from ``code_of``'s
+    phone, default the challenge's owner), wrong, or backup (one of their backup codes).
+    ``with_token``: a device whose access token goes along. An accepted login becomes device ``as_``."""
+    owner, token = _challenge(w, challenge)
+    holder = code_of or owner
+    if code == "current":
+        if holder not in w.phones:
+            raise ScenarioError(f"{holder} has no phone; enrol_mfa({holder!r}, on=...) first")
+        value = w.phones[holder].fresh() if expect is None else w.phones[holder].unspent()
+    elif code == "wrong":
+        value = w.phones[holder].wrong()
+    elif code == "backup":
+        if not w.backup_codes.get(holder):
+            raise NotApplicable(f"{holder} has no backup codes left (the target answered none)")
+        value = w.backup_codes[holder][0]
+        if expect is None:
+            w.backup_codes[holder].pop(0)
+    else:
+        raise ScenarioError(f"code={code!r}: use 'current', 'wrong' or 'backup'")
+    headers = w.api.bearer(w.device(with_token).tokens.access) if with_token else None
+    response = w.api.call("mfa_verify", body={"mfa_token": token, "code": value}, headers=headers,
+                          note=f"{challenge}'s challenge with {holder}'s {code} code")
+    if _ok(response.status):
+        tokens = w.api.tokens_from(response)
+        if tokens.ok:
+            w.keep(as_ or challenge, owner, tokens)
+    w.expect(response, expect, f"{challenge} completes {owner}'s login with {holder}'s {code} code")
+
+
+@step
+def guess_codes(w: World, challenge: str, *, count: int | str, expect: str = "refused") -> None:
+    """``count`` wrong codes sent to ``challenge``, each judged."""
+    owner, token = _challenge(w, challenge)
+    attempts = int(w.number(count))
+    for n in range(1, attempts + 1):
+        response = w.api.call("mfa_verify", body={"mfa_token": token, "code": w.phones[owner].wrong()},
+                              note=f"guess {n}")
+        w.expect(response, expect, f"guess {n} of {attempts} at {owner}'s code")
+    w.log.summary = f"{attempts} guesses, each {expect}"
+
+
+@step
+def use_challenge(w: World, challenge: str, *, expect: str = "refused") -> None:
+    """The challenge token is presented as an access token (GET me)."""
+    _owner, token = _challenge(w, challenge)
+    response = w.api.me(token, note=f"{challenge}'s challenge token as an access token")
+    w.expect(response, expect, f"{challenge}'s MFA challenge token used as an access token")
 
 
 __all__ = [name for name in IMPLEMENTATIONS] + ["Step", "World", "EXPECTATIONS", "ScenarioError"]

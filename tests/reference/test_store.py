@@ -213,3 +213,17 @@ def test_unreachable_redis_raises_store_unavailable() -> None:
         store.ping()
     with pytest.raises(StoreUnavailable):
         store.authenticate(jti="j", session_id="s", user_id=1, now=T0, idle_timeout=IDLE, rate=None)
+
+
+def test_claim_is_granted_once(store: Any) -> None:
+    assert store.claim("challenge-a", T0 + 300, T0)
+    assert not store.claim("challenge-a", T0 + 300, T0 + 1)
+    assert store.claim("challenge-b", T0 + 300, T0 + 1)
+
+
+def test_advance_accepts_only_a_higher_value(store: Any) -> None:
+    assert store.advance("step:1", 100, T0 + 90, T0)
+    assert not store.advance("step:1", 100, T0 + 90, T0)
+    assert not store.advance("step:1", 99, T0 + 90, T0)
+    assert store.advance("step:1", 101, T0 + 120, T0 + 30)
+    assert store.advance("step:2", 100, T0 + 90, T0)

@@ -42,7 +42,7 @@ def test_there_are_at_least_fifteen_scenarios_with_unique_titles() -> None:
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=_name)
 def test_scenario_declares_what_a_reviewer_needs(scenario: Scenario) -> None:
     assert scenario.title and len(scenario.threat) > 40
-    assert set(scenario.contract) <= {str(n) for n in range(1, 9)}, scenario.contract
+    assert set(scenario.contract) <= {str(n) for n in range(1, 10)}, scenario.contract
     known_checks = {c.id for c in registry.all_checks()} | {c for f in CATALOG for c in f.caught_by}
     assert scenario.checks and set(scenario.checks) <= known_checks, set(scenario.checks) - known_checks
     assert scenario.needs <= set(CAPABILITIES) | ABILITIES | {"minting"}, scenario.needs

@@ -6,6 +6,11 @@ body; login answers ``{"data": {"jwt": ..., "refresh_jwt": ...}}``; tokens trave
 blocklists the presented token's ``jti`` in Redis (``token_in_blocklist_loader``), so a revoked
 token is refused by every gunicorn worker. Users live in SQLite.
 
+Two-factor login the way Flask-JWT-Extended tutorials add it with pyotp: ``/api/2fa/setup`` stores a
+new secret, ``/api/2fa/enable`` switches it on after ``totp.verify``; with 2FA on, login answers a
+short-lived access token carrying a ``2fa_pending`` claim, which ``/api/login/2fa`` trades, with a
+code, for the real pair; ``/api/2fa/disable`` wants the password and a code. No recovery codes.
+
 Configuration (environment): ``NOTES_JWT_SECRET`` (required), ``NOTES_REDIS_URL`` (required),
 ``NOTES_DB`` (SQLite file, default ``notes.sqlite3``), ``NOTES_PASSWORD_HASH`` (a Werkzeug hash
 method, default ``scrypt``).
@@ -20,6 +25,7 @@ import os
 import sqlite3
 from typing import Any
 
+import pyotp
 import redis
 from flask import Flask, g, jsonify, request
 from flask_jwt_extended import (
@@ -27,19 +33,23 @@ from flask_jwt_extended import (
     create_access_token,
     create_refresh_token,
     current_user,
+    decode_token,
     get_jwt,
     jwt_required,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
 ACCESS_EXPIRES = dt.timedelta(minutes=15)
+PENDING_2FA_EXPIRES = dt.timedelta(minutes=5)
 MIN_PASSWORD = 8
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     username TEXT UNIQUE NOT NULL,
-    password_hash TEXT NOT NULL
+    password_hash TEXT NOT NULL,
+    otp_secret TEXT,
+    otp_pending TEXT
 )
 """
 
@@ -99,8 +109,60 @@ def create_app() -> Flask:
         if user is None or not check_password_hash(user["password_hash"], data["password"]):
             return jsonify(msg="Bad username or password"), 401
         identity = str(user["id"])
+        if user["otp_secret"]:
+            pending = create_access_token(identity=identity, additional_claims={"2fa_pending": True},
+                                          expires_delta=PENDING_2FA_EXPIRES)
+            return jsonify(data={"mfa_required": True, "mfa_token": pending})
         return jsonify(data={"jwt": create_access_token(identity=identity),
                              "refresh_jwt": create_refresh_token(identity=identity)})
+
+    @app.post("/api/login/2fa")
+    def login_second_factor() -> Any:
+        data = request.get_json()
+        try:
+            claims = decode_token(data["mfa_token"])
+        except Exception:
+            return jsonify(msg="Invalid or expired 2FA token"), 401
+        if not claims.get("2fa_pending"):
+            return jsonify(msg="Not a 2FA token"), 401
+        user = db().execute("SELECT * FROM users WHERE id = ?", (claims["sub"],)).fetchone()
+        if user is None or not user["otp_secret"] or not pyotp.TOTP(user["otp_secret"]).verify(
+                str(data.get("otp", "")), valid_window=1):
+            return jsonify(msg="Invalid code"), 401
+        identity = str(user["id"])
+        return jsonify(data={"jwt": create_access_token(identity=identity),
+                             "refresh_jwt": create_refresh_token(identity=identity)})
+
+    @app.post("/api/2fa/setup")
+    @jwt_required()
+    def setup_second_factor() -> Any:
+        secret = pyotp.random_base32()
+        db().execute("UPDATE users SET otp_pending = ? WHERE id = ?", (secret, current_user["id"]))
+        db().commit()
+        uri = pyotp.TOTP(secret).provisioning_uri(name=current_user["username"], issuer_name="notes")
+        return jsonify(secret=secret, uri=uri)
+
+    @app.post("/api/2fa/enable")
+    @jwt_required()
+    def enable_second_factor() -> Any:
+        pending = current_user["otp_pending"]
+        if not pending or not pyotp.TOTP(pending).verify(str(request.get_json().get("otp", "")), valid_window=1):
+            return jsonify(msg="Invalid code"), 400
+        db().execute("UPDATE users SET otp_secret = ?, otp_pending = NULL WHERE id = ?", (pending, current_user["id"]))
+        db().commit()
+        return jsonify(msg="2FA enabled")
+
+    @app.post("/api/2fa/disable")
+    @jwt_required()
+    def disable_second_factor() -> Any:
+        data = request.get_json()
+        secret = current_user["otp_secret"]
+        if not secret or not check_password_hash(current_user["password_hash"], str(data.get("password", ""))) \
+                or not pyotp.TOTP(secret).verify(str(data.get("otp", "")), valid_window=1):
+            return jsonify(msg="Password and a current code are needed"), 403
+        db().execute("UPDATE users SET otp_secret = NULL WHERE id = ?", (current_user["id"],))
+        db().commit()
+        return jsonify(msg="2FA disabled")
 
     @app.post("/api/token/refresh")
     @jwt_required(refresh=True)
