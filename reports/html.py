@@ -29,7 +29,7 @@ from conformance.evidence import MASK
 from conformance.registry import AREAS
 from reports import load as load_report
 from reports import templating
-from reports.json_report import checks_by_area, split_evidence
+from reports.json_report import checks_by_area, not_run_checks, split_evidence
 
 VERDICTS = ("pass", "fail", "error", "non-strict", "partial", "not-applicable")
 BAD = ("fail", "error", "non-strict")
@@ -224,10 +224,20 @@ def _run_rows(run: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _banner(report: dict[str, Any]) -> dict[str, Any]:
-    """The headline: failures (or the gate's word on them); partial judgements are counted apart."""
+    """The headline: a stopped run says so and why; else failures (or the gate's word on them);
+    partial judgements are counted apart. Checks a stopped run did not run are not failures."""
     summary = report["summary"]
     gate = report.get("gate")
-    failing = summary.get("fail", 0) + summary.get("error", 0)
+    not_run = not_run_checks(report)
+    failing = summary.get("fail", 0) + summary.get("error", 0) - len(not_run)
+    stopped = report["run"].get("stopped")
+    if stopped:
+        what = "target unreachable" if stopped.get("kind") == "unreachable" else "target refuses to serve the suite"
+        after = stopped.get("after_check")
+        when = f" after {after}" if after else " before the first check"
+        return {"ok": False, "text": f"Run stopped, {what}{when}: {stopped.get('reason', '')}",
+                "partial": summary.get(PARTIAL, 0), "not_run": not_run,
+                "failing": failing}
     if gate is not None:
         ok = gate["passed"]
         text = ("Gate passes: every failing check is in the baseline" if ok and failing else
@@ -236,7 +246,7 @@ def _banner(report: dict[str, Any]) -> dict[str, Any]:
     else:
         ok = failing == 0
         text = "No check failed" if ok else f"{failing} check(s) failed"
-    return {"ok": ok, "text": text, "partial": summary.get(PARTIAL, 0)}
+    return {"ok": ok, "text": text, "partial": summary.get(PARTIAL, 0), "not_run": [], "failing": failing}
 
 
 def _areas(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -252,7 +262,8 @@ def render(report: dict[str, Any], *, selftest: dict[str, Any] | None = None,
            load: dict[str, Any] | None = None) -> str:
     run = report["run"]
     base = base_url(run)
-    failures = [card(e, base) for e in report["checks"] if e["verdict"] in BAD]
+    not_run = set(not_run_checks(report))
+    failures = [card(e, base) for e in report["checks"] if e["verdict"] in BAD and e["id"] not in not_run]
     partials = [card(e, base) for e in report["checks"] if e["verdict"] == PARTIAL]
     nav = [("summary", "Summary"), ("failures", "Failures")]
     nav += [("partial", "Partial")] if partials else []
