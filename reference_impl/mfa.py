@@ -24,13 +24,17 @@ from reference_impl import audit, rate_limiting
 from reference_impl.bodies import json_object
 from reference_impl.db import Base, db
 from reference_impl.errors import BadRequest, Conflict, Forbidden, Unauthorized
-from reference_impl.role_access import Principal, current, require
+from reference_impl.openapi import INTEGER, STRING, obj, ref
+from reference_impl.operations import Access, Operation, route
+from reference_impl.role_access import Principal, current
 from reference_impl.services import services
 from reference_impl.store import RateDecision
 from reference_impl.token_validation import InvalidToken
 from reference_impl.tokens import new_jti
 
 bp = Blueprint("mfa", __name__)
+BOOLEAN = {"type": "boolean"}
+CODE_LIST = {"type": "array", "items": STRING}
 TOTP_STEP, TOTP_DIGITS, TOTP_WINDOW = 30, 6, 1  # RFC 6238 defaults: SHA-1, 6 digits, 30 s; one step either side
 # Fault mfa-wide-window: codes from ten minutes either side accepted.
 WIDE_WINDOW = 20
@@ -84,13 +88,29 @@ def stored_codes(user_id: int) -> list[str]:
 # ---------------------------------------------------------------------------- codes
 
 
+CODE = {"type": "string", "minLength": 1, "maxLength": MAX_CODE_LENGTH}
+PROOF = obj([], code=CODE, password=STRING)
+
+
 def _code_field(body: dict[str, Any], name: str = "code") -> str | None:
-    value = body.get(name)
-    if value is None:
+    if name not in body:
         return None
+    value = body[name]
     if not isinstance(value, str) or not 0 < len(value) <= MAX_CODE_LENGTH:
         raise BadRequest(f"{name} must be a short string")
     return value.strip().replace(" ", "")
+
+
+def _proof(body: dict[str, Any], *required: str) -> dict[str, Any]:
+    """The body's code and password checked against the route's schema before any state is read, so a
+    malformed request is a 400 whatever the account's MFA state."""
+    for name in required:
+        if name not in body:
+            raise BadRequest(f"{name} is required")
+    _code_field(body)
+    if "password" in body and not isinstance(body["password"], str):
+        raise BadRequest("password must be a string")
+    return body
 
 
 def _is_totp(code: str) -> bool:
@@ -182,12 +202,15 @@ def _recent_proof(principal: Principal, factor: MfaFactor, body: dict[str, Any],
 # ---------------------------------------------------------------------------- enrolment
 
 
-@bp.post("/auth/mfa/setup")
-@require()
+@route(bp, Operation(
+    "post", "/auth/mfa/setup", "Start TOTP enrolment: a fresh secret and its otpauth URI", 200,
+    obj(["secret", "otpauth_uri"], secret=STRING, otpauth_uri=STRING, digits=INTEGER, period=INTEGER),
+    body=PROOF, body_required=False,
+    answers={403: "MFA is on and neither a current code nor the password came along (mfa_proof_required)"}))
 def setup() -> ResponseReturnValue:
     svc = services()
     principal = current()
-    body = json_object() if request.data else {}
+    body = _proof(json_object() if request.data else {})
     now = time.time()
     factor = _factor(principal.user_id)
     if factor is not None and factor.enabled and not svc.config.has_fault("mfa-reenrol-unguarded") \
@@ -210,11 +233,15 @@ def setup() -> ResponseReturnValue:
     return response
 
 
-@bp.post("/auth/mfa/confirm")
-@require()
+@route(bp, Operation(
+    "post", "/auth/mfa/confirm", "Switch MFA on with a valid code; answers the backup codes, once", 200,
+    obj(["mfa_enabled", "backup_codes"], mfa_enabled=BOOLEAN, backup_codes=CODE_LIST),
+    body=obj(["code"], code=CODE),
+    answers={403: "the code is not valid (invalid_code)",
+             409: "no setup waits for confirmation (mfa_not_set_up)"}))
 def confirm() -> ResponseReturnValue:
     principal = current()
-    code = _code_field(json_object())
+    code = _code_field(_proof(json_object(), "code"))
     now = time.time()
     factor = _factor(principal.user_id)
     if factor is None or factor.pending_secret is None:
@@ -232,11 +259,14 @@ def confirm() -> ResponseReturnValue:
     return response
 
 
-@bp.post("/auth/mfa/backup-codes")
-@require()
+@route(bp, Operation(
+    "post", "/auth/mfa/backup-codes", "Replace the whole set of backup codes", 200,
+    obj(["backup_codes"], backup_codes=CODE_LIST), body=PROOF, body_required=False,
+    answers={403: "neither a current code nor the password came along (mfa_proof_required)",
+             409: "MFA is not on (mfa_not_enabled)"}))
 def regenerate_backup_codes() -> ResponseReturnValue:
     principal = current()
-    body = json_object() if request.data else {}
+    body = _proof(json_object() if request.data else {})
     factor = _factor(principal.user_id)
     if factor is None or not factor.enabled:
         raise Conflict("MFA is not on for this account", error="mfa_not_enabled")
@@ -251,14 +281,17 @@ def regenerate_backup_codes() -> ResponseReturnValue:
     return response
 
 
-@bp.post("/auth/mfa/disable")
-@require()
+@route(bp, Operation(
+    "post", "/auth/mfa/disable", "Switch MFA off (password and a current code); ends the other sessions", 200,
+    obj(["mfa_enabled"], mfa_enabled=BOOLEAN), body=PROOF,
+    answers={403: "the password or the code is missing or wrong (mfa_proof_required)",
+             409: "MFA is not on (mfa_not_enabled)"}))
 def disable() -> ResponseReturnValue:
     from reference_impl.users import end_everything
 
     svc = services()
     principal = current()
-    body = json_object()
+    body = _proof(json_object())
     now = time.time()
     factor = _factor(principal.user_id)
     if factor is None or not factor.enabled or factor.secret is None:
@@ -324,7 +357,12 @@ def _code_owner(claims: dict[str, Any]) -> int:
     return int(claims["sub"])
 
 
-@bp.post("/auth/mfa/verify")
+@route(bp, Operation(
+    "post", "/auth/mfa/verify",
+    "Second step of a login: the challenge and a code (or a backup code) answer the token pair",
+    200, ref("Tokens"), access=Access.PUBLIC, body=obj(["mfa_token", "code"], mfa_token=STRING, code=CODE),
+    answers={401: "the challenge is missing, invalid, expired or spent, or the code is wrong (invalid_code)",
+             429: "too many attempts on this challenge or this account (see Retry-After)"}))
 def verify() -> ResponseReturnValue:
     from reference_impl.session_management import _open_session, token_answer
     from reference_impl.users import User

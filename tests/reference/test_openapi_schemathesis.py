@@ -29,7 +29,7 @@ from schemathesis.transport.wsgi import WSGITransport
 
 from conformance.served import ServeError, reference_server
 from reference_impl import Config, create_app
-from tests.reference.served_support import PASSWORD
+from .served_support import PASSWORD
 
 pytestmark = pytest.mark.schemathesis
 
@@ -140,7 +140,12 @@ def run(schema: Any) -> RunFigures:
 
 def configuration() -> schemathesis.Config:
     """The default configuration, with fewer examples per operation."""
-    return schemathesis.Config.from_dict({"generation": {"max-examples": examples()}})
+    # A body over the size limit is refused with 413, which is a rejection too.
+    return schemathesis.Config.from_dict({
+        "generation": {"max-examples": examples()},
+        "checks": {"negative_data_rejection": {"expected-statuses": ["400", "401", "403", "404", "406", "413",
+                                                                     "422", "428", "5xx"]}},
+    })
 
 
 def assert_clean(figures: RunFigures, schema: Any, document: dict[str, Any]) -> None:
