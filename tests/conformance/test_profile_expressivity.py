@@ -288,6 +288,9 @@ path = "/v1/files"
 path = "/v1/journal"
 [operations.jwks]
 path = "/v1/keys"
+[operations.mfa_setup]
+method = "POST"
+path = "/v1/second-factor"
 """
 
 
