@@ -65,6 +65,7 @@ NO_ROLES = because("no role hierarchy (one kind of user)", ROLE_CHECKS, {"ROLE-S
 NO_LOGOUT_ALL = because("no logout-everywhere route", {"REV-LOGOUT-ALL"})
 NO_SESSION_ID = because("logins name no session (no session id, no sid claim)", {"SES-FIXATION", "SES-ID-FRESH"})
 NO_ACCOUNT_DELETION = because("no route deletes an account", {"REV-DELETED-USER"})
+NO_MFA = because("no second factor (capability mfa not declared)", MFA_CHECKS)
 NO_PASSWORD_CHANGE = because("no password change route", {"REV-PASSWORD-CHANGE", "CRED-PASSWORD-CHANGE-CURRENT"})
 # members' roles are user and admin; the checks below ask the suite for a "viewer".
 VIEWER_ONLY = because(
@@ -142,7 +143,7 @@ EXPECTED: dict[str, dict[str, Collection[str]]] = {
                          "pre-provisioned account is unknown to the suite",
                          {"ROLE-DEMOTION-IMMEDIATE", "ROLE-MANAGE-USERS-ONLY", "ROLE-NO-SELF-CHANGE",
                           "ROLE-UNKNOWN-REJECTED"}),
-        "not-applicable": VIEWER_ONLY | NO_JWKS | IN_PROCESS | NO_TENANTS | NO_RATE_LIMITS | NO_COOKIES
+        "not-applicable": NO_MFA | VIEWER_ONLY | NO_JWKS | IN_PROCESS | NO_TENANTS | NO_RATE_LIMITS | NO_COOKIES
         | NO_SERVER_SESSIONS | NO_LOGOUT_ALL | {
             "REV-DELETED-USER": "its accounts are pre-provisioned (sign-up makes only users): deleting one is not "
                                 "the suite's to do",
@@ -163,7 +164,7 @@ EXPECTED: dict[str, dict[str, Collection[str]]] = {
             "CRED-ERROR-FORMAT": 'FastAPI answers {"detail": ...}; a 401 carries no WWW-Authenticate error',
         },
         "error": {"TOK-ACCESS-TTL": "its tokens have no iat (nor nbf), so the suite cannot measure their lifetime"},
-        "not-applicable": NO_JWKS | IN_PROCESS | NO_TENANTS | NO_RATE_LIMITS | NO_COOKIES | NO_SERVER_SESSIONS
+        "not-applicable": NO_MFA | NO_JWKS | IN_PROCESS | NO_TENANTS | NO_RATE_LIMITS | NO_COOKIES | NO_SERVER_SESSIONS
         | NO_ROLES | NO_LOGOUT_ALL | NO_SESSION_ID | NO_ACCOUNT_DELETION | because(
             "the JWT strategy issues no refresh token",
             {"TOK-REFRESH-FORM", "TOK-TYPE-ACCESS-AS-REFRESH", "TOK-TYPE-REFRESH-AS-ACCESS", "REV-LOGOUT-REFRESH",
@@ -184,7 +185,7 @@ EXPECTED: dict[str, dict[str, Collection[str]]] = {
         },
         "error": {"TOK-CLAIMS-TAMPERED": "PROVISIONAL: the check tampers with role or sub, and ledger names the user "
                                          "in user_id (tokens.subject_claim)"},
-        "not-applicable": NO_JWKS | IN_PROCESS | NO_TENANTS | NO_RATE_LIMITS | NO_COOKIES | NO_SERVER_SESSIONS
+        "not-applicable": NO_MFA | NO_JWKS | IN_PROCESS | NO_TENANTS | NO_RATE_LIMITS | NO_COOKIES | NO_SERVER_SESSIONS
         | NO_ROLES | NO_LOGOUT_ALL | NO_SESSION_ID | NO_ACCOUNT_DELETION | NO_PASSWORD_CHANGE
         | {"REV-LOGOUT-SESSION": "no sessions: a login has no other token than its pair"},
     },
@@ -203,7 +204,7 @@ EXPECTED: dict[str, dict[str, Collection[str]]] = {
                              "REV-LOGOUT-ACCESS", "REV-LOGOUT-REFRESH", "PROP-MALFORMED-TOKEN"})
         | because("refresh does not rotate, so the reuse of a rotated refresh token cannot be tried",
                   {"REV-REFRESH-REUSE-FAMILY", "REV-REFRESH-REUSE-REJECTED"}),
-        "not-applicable": NO_JWKS | IN_PROCESS | NO_TENANTS | NO_RATE_LIMITS | NO_COOKIES | NO_SERVER_SESSIONS
+        "not-applicable": NO_MFA | NO_JWKS | IN_PROCESS | NO_TENANTS | NO_RATE_LIMITS | NO_COOKIES | NO_SERVER_SESSIONS
         | NO_ROLES | NO_LOGOUT_ALL | NO_ACCOUNT_DELETION | NO_PASSWORD_CHANGE,
     },
 }
