@@ -34,6 +34,7 @@ INSTALL_TIMEOUT = 600  # seconds: a fresh environment's packages come from the p
 RUN_TIMEOUT = 180
 CHECKS = ("TOK-ALG-NONE", "TOK-SIG-BROKEN", "TOK-CLAIMS-MISSING", "CRED-ENUM-STATUS")
 PROFILE = """\
+extends = "reference"
 [target]
 base_url = "{base}"
 [signing]
