@@ -39,6 +39,7 @@ def plan(conditions: Iterable[str] | None = None, faults: Iterable[str] | None =
 
 
 def build(matrix: Matrix) -> dict[str, Any]:
+    broken = {c.name: set(c.breaks) for c in condition_catalog()}
     false_passes: list[dict[str, str]] = []
     false_failures: list[dict[str, str]] = []
     cells: dict[str, dict[str, int]] = {}
@@ -50,7 +51,7 @@ def build(matrix: Matrix) -> dict[str, Any]:
                      "verdict": verdict, "reason": outcome.reasons.get(check_id, "")}
             if outcome.fault == CLEAN:
                 row["clean_checks"] += 1
-                if verdict in FAILING:
+                if verdict in FAILING and check_id not in broken.get(outcome.condition, set()):
                     row["false_failures"] += 1
                     false_failures.append(entry)
             else:
