@@ -22,7 +22,9 @@ PASSWORD = "correct-horse-battery"
 @pytest.fixture(scope="module")
 def served(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = {"AUTHCONF_STORE": "redis",
-                "AUTHCONF_REDIS_URL": redis_server,
+                # A Redis database of its own: other served references number their users from 1
+                # too, and would share this one's per-user limiter keys.
+                "AUTHCONF_REDIS_URL": redis_server.rsplit("/", 1)[0] + "/9",
                 "AUTHCONF_API_RATE_LIMIT": str(API_LIMIT),
                 "AUTHCONF_LOGIN_LIMIT_IP": "1000",
                 "AUTHCONF_JWT_ALGORITHM": "ES256"}  # a generated key: the workers must share it
