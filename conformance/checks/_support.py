@@ -73,18 +73,6 @@ def session_id(tokens: Tokens) -> str:
     return str(sid) if isinstance(sid, (str, int)) else ""
 
 
-def object_id(response: Response) -> str:
-    """The id of a created object: ``{"id": ..}`` or one level down (``{"document": {"id": ..}}``)."""
-    data = response.json()
-    if isinstance(data, dict):
-        if data.get("id") is not None:
-            return str(data["id"])
-        for value in data.values():
-            if isinstance(value, dict) and value.get("id") is not None:
-                return str(value["id"])
-    return ""
-
-
 def rows(listing: Any) -> list[Any]:
     """The rows of a list answer: a bare list, or the first list inside an object."""
     if isinstance(listing, list):
