@@ -53,6 +53,18 @@ class ApiOperation:
                 return name
         return ""
 
+    def credential_fields(self) -> dict[str, str]:
+        """The contract's username and password (and tenant, where there is one) -> this operation's
+        field names; {} unless it takes both a username and a password."""
+        user_field, password_field = self.field_named(USERNAME_FIELDS), self.field_named(PASSWORD_FIELDS)
+        if not (user_field and password_field):
+            return {}
+        fields = {"username": user_field, "password": password_field}
+        tenant_field = self.field_named(TENANT_FIELDS)
+        if tenant_field:
+            fields["tenant"] = tenant_field
+        return fields
+
     def is_email(self, name: str) -> bool:
         """Does the document say this field holds an e-mail address (format email, or the name)?"""
         schema = self.properties.get(name, {})
