@@ -104,7 +104,8 @@ def operation_of(op: DraftOperation) -> Operation:
 def with_sid(tokens: Tokens) -> Tokens:
     """Where the answer named no session, the access token's ``sid`` claim names it."""
     if not tokens.session_id:
-        sid = claims_of(tokens.access).get("sid")
+        claims = claims_of(tokens.access)
+        sid = claims.get("sid") if isinstance(claims, dict) else None
         tokens.session_id = str(sid) if isinstance(sid, (str, int)) else ""
     return tokens
 
@@ -190,12 +191,14 @@ class ProbeContext:
         return Profile(name="init", capabilities=sorted(capabilities), tokens=tokens, client=client_section,
                        operations={name: operation_of(op) for name, op in operations.items()})
 
-    def api(self, name: str, op: DraftOperation, **known: Any) -> Api:
-        """The Api over a profile that describes ``op`` as operation ``name``."""
-        client = bool(known.pop("client", False))
+    def api(self, name: str, op: DraftOperation, *, client: bool = False, header: str | None = None,
+            scheme: str | None = None, csrf_header: str | None = None, shape: TokenShape | None = None) -> Api:
+        """The Api over a profile that describes ``op`` as operation ``name`` (see ``profile``);
+        the client credentials it sends are noted for the draft's ``[client] operations``."""
         if client and self.options.client_id and name not in self.client_ops:
             self.client_ops.append(name)
-        profile = self.profile({name: op}, client=client, **known)
+        profile = self.profile({name: op}, client=client, header=header, scheme=scheme, csrf_header=csrf_header,
+                               shape=shape)
         return Api(cast("CheckContext", _Channel(self.http, profile)))  # Api uses profile, redactor, send
 
     def call(self, name: str, op: DraftOperation, *, client: bool = False, header: str | None = None,
