@@ -18,6 +18,7 @@ from reference_impl.documents import MAX_BODY, MAX_TITLE
 from reference_impl.errors import NotFound
 from reference_impl.memory_store import MemoryStore
 from reference_impl.operations import Access, Operation, route
+
 from .conftest import PASSWORD, Harness, Login
 
 NEW_PASSWORD = "another-long-password"
