@@ -18,7 +18,7 @@ from typing import Any
 import pyotp
 
 from conformance.api import Principal, Tokens, json_path
-from conformance.checks._support import login, ok
+from conformance.checks._support import login, may_wait, ok, pass_time
 from conformance.context import CheckContext
 from conformance.minting import split
 from conformance.registry import Severity, check
@@ -36,15 +36,25 @@ BEYOND_WINDOW = 1
 
 class Phone:
     """The suite's authenticator app for one enrolled secret: codes at the target's time, each
-    step spent once (a target refuses a step at or below the last one it accepted)."""
+    step spent once (a target refuses a step at or below the last one it accepted).
 
-    def __init__(self, ctx: CheckContext, secret: str) -> None:
+    Over HTTP a code of a step not yet spent may be a real wait away (at most one step and a
+    margin, by construction, and never more than target.max_wait): every wait goes through
+    ``pass_time``, and the sessions the check holds are used meanwhile, so that a declared idle
+    timeout shorter than a step does not end them while the check waits."""
+
+    def __init__(self, ctx: CheckContext, secret: str, sessions: tuple[Tokens, ...] = ()) -> None:
         self.ctx = ctx
         spec = ctx.profile.mfa
         self.totp = pyotp.TOTP(secret, digits=spec.digits, digest=DIGESTS[spec.algorithm], interval=spec.step)
         self.step, self.window = spec.step, spec.window
         self.offset = 0.0 if ctx.target.clock is not None else _clock_offset(ctx)
         self.last_step = -1
+        self.sessions = list(sessions)  # kept in use while the phone waits
+
+    def keep_busy(self, tokens: Tokens) -> None:
+        """Use this session too while the phone waits for a step (see the class)."""
+        self.sessions.append(tokens)
 
     def now(self) -> float:
         clock = self.ctx.target.clock
@@ -62,21 +72,35 @@ class Phone:
             return
         into = self.now() % self.step
         if into < BOUNDARY_MARGIN or into > self.step - BOUNDARY_MARGIN:
-            time.sleep((BOUNDARY_MARGIN - into) % self.step + 0.2)
+            self._wait((BOUNDARY_MARGIN - into) % self.step + 0.2, "keeping clear of a TOTP step boundary")
+
+    def _wait(self, seconds: float, why: str) -> None:
+        """Let ``seconds`` pass on the target (the clock, or a real wait bounded by max_wait), using
+        the check's sessions every half idle timeout meanwhile."""
+        ctx = self.ctx
+        may_wait(ctx, seconds, why)
+        every = seconds
+        if self.sessions and ctx.profile.declares("idle_timeout"):
+            every = max(1.0, ctx.profile.sessions.idle_timeout / 2)
+        while seconds > 0:
+            chunk = min(seconds, every)
+            pass_time(ctx, chunk, why)
+            seconds -= chunk
+            if seconds > 0:
+                for tokens in self.sessions:
+                    ctx.api.me(tokens, note="keep the session in use while waiting for a TOTP step")
 
     def _next_step(self) -> int:
-        """The earliest step not used yet that the target's window takes, letting time pass (in
-        process the clock moves; over HTTP a real wait of at most one step) when the window is used up."""
+        """The earliest step not used yet that the target's window takes (the window's past side
+        first, so 2 * window + 1 codes are at hand without waiting), letting time pass (in process
+        the clock moves; over HTTP a real wait of at most one step) when the window is used up."""
         self.settle()
-        wanted = max(self.current_step(), self.last_step + 1)
+        wanted = max(self.current_step() - self.window, self.last_step + 1)
         if wanted > self.current_step() + self.window:
             wait = (wanted - self.window) * self.step - self.now() + BOUNDARY_MARGIN
-            if self.ctx.target.clock is not None:
-                self.ctx.clock.advance(wait)
-            else:
-                time.sleep(wait)  # at most a step and the margin, by construction
+            self._wait(wait, "waiting for a TOTP step not used yet")  # at most a step and the margin
             self.settle()
-        return max(self.current_step(), self.last_step + 1)
+        return max(self.current_step() - self.window, self.last_step + 1)
 
     def fresh(self) -> str:
         """A code of a step never used yet; the step counts as spent from now on."""
@@ -146,7 +170,7 @@ def set_up(ctx: CheckContext, role: str = "viewer", *, baseline: bool = True) ->
                 f"the MFA setup answer has no base32 secret at {spec.secret_field} (set mfa.secret_field)")
     assert isinstance(secret, str)
     ctx.redact(secret)
-    return Enrolled(user, tokens, secret, Phone(ctx, secret))
+    return Enrolled(user, tokens, secret, Phone(ctx, secret, (tokens,)))
 
 
 def confirm(ctx: CheckContext, enrolled: Enrolled) -> Enrolled:
@@ -246,7 +270,7 @@ def enrolment(ctx: CheckContext) -> None:
     before = ctx.api.login_response(user, retry_limited=True)
     ctx.expect(json_path(_body(before), spec.required_field) is not True and ctx.api.tokens_from(before).ok,
                "MFA is on before it was confirmed: the password step asks for a code")
-    phone = Phone(ctx, secret)
+    phone = Phone(ctx, secret, (tokens,))
     wrong = ctx.api.call("mfa_confirm", auth=tokens, body={"code": phone.wrong()}, note="confirm with a wrong code")
     ctx.expect(refused_or_limited(ctx, wrong), f"confirming MFA with a wrong code answered {wrong.status}")
     confirm = ctx.api.call("mfa_confirm", auth=tokens, body={"code": phone.fresh()}, note="confirm")
@@ -594,19 +618,27 @@ def backup_not_exposed(ctx: CheckContext) -> None:
 )
 def disable(ctx: CheckContext) -> None:
     enrolled = enrol(ctx)
-    second_factor = enrolled.backup_codes[0] if enrolled.backup_codes else enrolled.phone.fresh()
-    other = verified(ctx, challenge(ctx, enrolled), second_factor, "a second session's login")
     password_only = ctx.api.call("mfa_disable", auth=enrolled.tokens, body={"password": enrolled.user.password},
                                  note="disable with the password alone")
     ctx.expect(not ok(password_only.status), "MFA was turned off with the password alone: whoever has the "
                                              "password and a session removes the second factor")
     ctx.expect(ctx.rejected(password_only), f"disable with the password alone answered {password_only.status}")
+    # A target may spend the code of a refused request (the reference does): the step counts as used.
     code_only = ctx.api.call("mfa_disable", auth=enrolled.tokens, body={"code": enrolled.phone.fresh()},
                              note="disable with a code alone")
     ctx.expect(not ok(code_only.status), "MFA was turned off with a code alone, without the password")
     ctx.expect(ctx.rejected(code_only), f"disable with a code alone answered {code_only.status}")
+    # The other session is opened late and shown alive just before the disable, so that its refusal
+    # after is the disable's doing, not a session timeout's (when a step is a wait away, the phone
+    # keeps both sessions in use meanwhile).
+    second_factor = enrolled.backup_codes[0] if enrolled.backup_codes else enrolled.phone.fresh()
+    other = verified(ctx, challenge(ctx, enrolled), second_factor, "a second session's login")
+    enrolled.phone.keep_busy(other)
+    code = enrolled.phone.fresh()
+    alive = ctx.api.me(other, note="control: the other session, just before MFA is turned off")
+    ctx.control(ok(alive.status), f"the other session was refused ({alive.status}) before MFA was turned off")
     both = ctx.api.call("mfa_disable", auth=enrolled.tokens, note="disable with the password and a code",
-                        body={"password": enrolled.user.password, "code": enrolled.phone.fresh()})
+                        body={"password": enrolled.user.password, "code": code})
     ctx.control(ok(both.status), f"disable with the password and a current code answered {both.status}")
     after = ctx.api.me(other, note="the other session after MFA was turned off")
     ctx.expect(ctx.refused(after), f"another session still works after MFA was turned off ({after.status})")
@@ -666,7 +698,7 @@ def audit_trail(ctx: CheckContext) -> None:
     ctx.control(isinstance(secret, str), f"the setup answer has no secret at {spec.secret_field}")
     assert isinstance(secret, str)
     ctx.redact(secret)
-    phone = Phone(ctx, secret)
+    phone = Phone(ctx, secret, (tokens, auditor))
     confirm = logged("confirm", lambda: ctx.api.call("mfa_confirm", auth=tokens, body={"code": phone.fresh()},
                                                      note="MFA confirm"))
     ctx.control(ok(confirm.status), f"MFA confirm answered {confirm.status}")
