@@ -11,6 +11,7 @@ import binascii
 import hashlib
 import secrets
 import time
+import weakref
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -21,8 +22,9 @@ from conformance.api import Principal, Tokens, json_path
 from conformance.checks._support import login, may_wait, ok, pass_time
 from conformance.context import CheckContext
 from conformance.minting import split
+from conformance.profile import Account
 from conformance.registry import Severity, check
-from conformance.targets.base import Response
+from conformance.targets.base import Response, Target
 from conformance.verdict import CannotJudge, NotApplicable
 
 MFA_CONTROLS = ("valid-token", "no-token", "liveness")
@@ -43,14 +45,26 @@ class Phone:
     ``pass_time``, and the sessions the check holds are used meanwhile, so that a declared idle
     timeout shorter than a step does not end them while the check waits."""
 
-    def __init__(self, ctx: CheckContext, secret: str, sessions: tuple[Tokens, ...] = ()) -> None:
+    def __init__(self, ctx: CheckContext, secret: str, sessions: tuple[Tokens, ...] = (),
+                 spent: Spent | None = None) -> None:
         self.ctx = ctx
         spec = ctx.profile.mfa
         self.totp = pyotp.TOTP(secret, digits=spec.digits, digest=DIGESTS[spec.algorithm], interval=spec.step)
         self.step, self.window = spec.step, spec.window
         self.offset = 0.0 if ctx.target.clock is not None else _clock_offset(ctx)
-        self.last_step = -1
+        self.spent = spent if spent is not None else Spent(-1)
+        if self.spent.step is None:  # a declared account: steps up to the window's edge may be spent already
+            self.spent.step = self.current_step() + self.window
         self.sessions = list(sessions)  # kept in use while the phone waits
+
+    @property
+    def last_step(self) -> int:
+        assert self.spent.step is not None
+        return self.spent.step
+
+    @last_step.setter
+    def last_step(self, step: int) -> None:
+        self.spent.step = step
 
     def keep_busy(self, tokens: Tokens) -> None:
         """Use this session too while the phone waits for a step (see the class)."""
@@ -72,9 +86,9 @@ class Phone:
             return
         into = self.now() % self.step
         if into < BOUNDARY_MARGIN or into > self.step - BOUNDARY_MARGIN:
-            self._wait((BOUNDARY_MARGIN - into) % self.step + 0.2, "keeping clear of a TOTP step boundary")
+            self.wait((BOUNDARY_MARGIN - into) % self.step + 0.2, "keeping clear of a TOTP step boundary")
 
-    def _wait(self, seconds: float, why: str) -> None:
+    def wait(self, seconds: float, why: str) -> None:
         """Let ``seconds`` pass on the target (the clock, or a real wait bounded by max_wait), using
         the check's sessions every half idle timeout meanwhile."""
         ctx = self.ctx
@@ -98,7 +112,7 @@ class Phone:
         wanted = max(self.current_step() - self.window, self.last_step + 1)
         if wanted > self.current_step() + self.window:
             wait = (wanted - self.window) * self.step - self.now() + BOUNDARY_MARGIN
-            self._wait(wait, "waiting for a TOTP step not used yet")  # at most a step and the margin
+            self.wait(wait, "waiting for a TOTP step not used yet")  # at most a step and the margin
             self.settle()
         return max(self.current_step() - self.window, self.last_step + 1)
 
@@ -138,6 +152,20 @@ def _clock_offset(ctx: CheckContext) -> float:
 
 
 @dataclass
+class Spent:
+    """The last step the suite spent of one secret (``None``: not known yet), and for a declared
+    account the session the MFA checks of this run share (each login of it costs a step)."""
+
+    step: int | None
+    session: Tokens | None = None
+
+
+# Per target (one per HTTP run), per declared account: what the earlier checks of the run spent. A
+# target refuses a step at or below the last it accepted, whichever check sent it.
+_DECLARED: weakref.WeakKeyDictionary[Target, dict[tuple[str, str], Spent]] = weakref.WeakKeyDictionary()
+
+
+@dataclass
 class Enrolled:
     user: Principal
     tokens: Tokens  # the session that enrolled
@@ -152,10 +180,7 @@ def _body(response: Response) -> Any:
 
 def set_up(ctx: CheckContext, role: str = "viewer", *, baseline: bool = True) -> Enrolled:
     """A fresh user who has called setup (MFA not on yet): the suite holds the secret."""
-    if ctx.profile.users.source == "accounts":
-        raise NotApplicable("the MFA checks enrol their own user; turning MFA on for a shared pre-provisioned "
-                            "account would change it for every later check (declare signup, or run them "
-                            "against a test deployment with sign-up)")
+    enrolling(ctx, "needs a user without MFA whom the suite enrols")
     user = ctx.users.create(role)
     tokens = login(ctx, user)
     if baseline:
@@ -184,9 +209,65 @@ def confirm(ctx: CheckContext, enrolled: Enrolled) -> Enrolled:
     return enrolled
 
 
-def enrol(ctx: CheckContext, role: str = "viewer", *, baseline: bool = True) -> Enrolled:
-    """A fresh user with MFA on: setup, then confirm."""
+def enrol(ctx: CheckContext, role: str = "viewer", *, baseline: bool = True,
+          besides: Enrolled | None = None) -> Enrolled:
+    """A user with MFA on: a fresh one, set up and confirmed, or a declared account (see
+    ``uses_accounts``), other than ``besides``."""
+    if uses_accounts(ctx):
+        return declared(ctx, baseline=baseline, besides=besides)
     return confirm(ctx, set_up(ctx, role, baseline=baseline))
+
+
+def uses_accounts(ctx: CheckContext) -> bool:
+    """Do the MFA checks use the declared accounts that carry a totp_secret (mfa.source)? Left out:
+    only where the suite cannot enrol users of its own (no sign-up or no enrolment operations)."""
+    source = ctx.profile.mfa.source
+    if source:
+        return source == "accounts"
+    return ctx.profile.users.source == "accounts" or not all(
+        ctx.profile.offers(operation) for operation in ("mfa_setup", "mfa_confirm"))
+
+
+def enrolling(ctx: CheckContext, what: str) -> None:
+    """Not applicable where the MFA checks use declared accounts: the check ``what``."""
+    if uses_accounts(ctx):
+        raise NotApplicable(f"{what}, and the MFA checks use the declared accounts with a totp_secret here "
+                            "(mfa.source, or no sign-up and enrolment for the suite)")
+
+
+def declared(ctx: CheckContext, *, baseline: bool = True, besides: Enrolled | None = None) -> Enrolled:
+    """A declared account with MFA on, logged in with a code from its secret (the environment gave
+    it). Of several, the one with the most steps at hand; its session is shared by the run's MFA
+    checks while it works, since every login of it spends a step."""
+    accounts = [a for a in ctx.profile.users.accounts if a.totp_secret and
+                (besides is None or (a.username, a.tenant) != (besides.user.username, besides.user.tenant))]
+    if not accounts:
+        raise NotApplicable(("needs a second" if besides else "needs an") + " account with MFA on: add one to "
+                            "[[users.accounts]] with totp_secret = \"${VAR}\"")
+    known = _DECLARED.setdefault(ctx.target, {})
+    def last_spent(account: Account) -> int:
+        spent = known.get((account.username, account.tenant))
+        if spent is not None and spent.step is not None:
+            return spent.step
+        now = ctx.target.clock.now() if ctx.target.clock is not None else time.time()
+        return int(now // ctx.profile.mfa.step) + ctx.profile.mfa.window  # where a new Phone starts
+
+    account = min(accounts, key=last_spent)
+    ctx.redact(account.password, account.totp_secret)
+    user = Principal(account.username, account.password, account.tenant, account.role, email=account.email)
+    spent = known.setdefault((account.username, account.tenant), Spent(None))
+    phone = Phone(ctx, account.totp_secret, spent=spent)
+    if spent.session is None or not ok(ctx.api.me(spent.session, note="the account's session from an earlier "
+                                                                          "check").status):
+        token = challenge_of(ctx, ctx.api.login_response(user, retry_limited=True))
+        spent.session = verified(ctx, token, phone.fresh(), "the declared account's login with a code")
+    tokens = spent.session
+    phone.keep_busy(tokens)
+    if baseline:
+        ctx.baseline(tokens)
+    else:
+        ctx.keep_alive(tokens, f"the session of {account.username}")
+    return Enrolled(user, tokens, account.totp_secret, phone)
 
 
 def _base32(value: str) -> bool:
@@ -253,6 +334,7 @@ def refused_or_limited(ctx: CheckContext, response: Response) -> bool:
     needs=("mfa",),
 )
 def enrolment(ctx: CheckContext) -> None:
+    enrolling(ctx, "enrolment is judged on a user without MFA whom the suite enrols")
     spec = ctx.profile.mfa
     user = ctx.users.create("viewer")
     tokens = login(ctx, user)
@@ -409,7 +491,7 @@ def challenge_single_use(ctx: CheckContext) -> None:
 )
 def challenge_bound(ctx: CheckContext) -> None:
     victim = enrol(ctx)
-    attacker = enrol(ctx, baseline=False)
+    attacker = enrol(ctx, baseline=False, besides=victim)
     stolen = challenge(ctx, victim)
     plain = verify(ctx, stolen, attacker.phone.unspent(), note="the victim's challenge with the attacker's code")
     ctx.expect(refused_or_limited(ctx, plain) and not ok(plain.status),
@@ -458,7 +540,8 @@ def code_replay(ctx: CheckContext) -> None:
 def code_window(ctx: CheckContext) -> None:
     spec = ctx.profile.mfa
     beyond = spec.window + BEYOND_WINDOW
-    enrolled = set_up(ctx)
+    accounts = uses_accounts(ctx)
+    enrolled = declared(ctx) if accounts else set_up(ctx)
     phone = enrolled.phone
 
     def outside(side: str, where: str, send: Any) -> None:
@@ -469,23 +552,28 @@ def code_window(ctx: CheckContext) -> None:
                    f"{where}: a code {beyond} step(s) in the {side} was accepted, outside the declared window of "
                    f"{spec.window} step(s)")
 
-    # Before confirmation no step is spent yet, so both sides are judged at once, clock or not.
-    for side in ("past", "future"):
-        outside(side, "confirm", lambda code, side=side: ctx.api.call(
-            "mfa_confirm", auth=enrolled.tokens, body={"code": code}, note=f"confirm with a code {beyond} steps "
-                                                                          f"in the {side}"))
-    confirm(ctx, enrolled)
+    judged = []
+    if not accounts:  # a declared account is confirmed already
+        # Before confirmation no step is spent yet, so both sides are judged at once, clock or not.
+        for side in ("past", "future"):
+            outside(side, "confirm", lambda code, side=side: ctx.api.call(
+                "mfa_confirm", auth=enrolled.tokens, body={"code": code},
+                note=f"confirm with a code {beyond} steps in the {side}"))
+        confirm(ctx, enrolled)
+        judged += ["confirm: past", "confirm: future"]
     outside("future", "verify", lambda code: verify(ctx, challenge(ctx, enrolled), code,
                                                     note=f"verify with a code {beyond} steps in the future"))
-    judged = ["confirm: past", "confirm: future", "verify: future"]
+    judged.append("verify: future")
     if ctx.target.clock is not None:
-        # A past step at verify is judged only above the step confirmation spent (refused anyway).
-        ctx.clock.advance((beyond + 2) * spec.step)
+        # A past step at verify is judged only above the last step spent (refused anyway).
+        ctx.clock.advance(max(beyond + 2, phone.last_step + beyond + 1 - phone.current_step()) * spec.step)
         outside("past", "verify", lambda code: verify(ctx, challenge(ctx, enrolled), code,
                                                       note=f"verify with a code {beyond} steps in the past"))
         judged.append("verify: past")
     ctx.details["judged"] = judged
     verified(ctx, challenge(ctx, enrolled), phone.fresh(), "a current code")
+    if accounts:
+        ctx.cover(len(judged), len(judged) + 2, "sides of the window", ["confirm: past", "confirm: future"])
 
 
 @check(
@@ -499,7 +587,21 @@ def code_window(ctx: CheckContext) -> None:
     needs=("mfa",),
 )
 def attempt_limit(ctx: CheckContext) -> None:
-    enrolled = enrol(ctx)
+    spec = ctx.profile.mfa
+    if not uses_accounts(ctx):
+        _attempt_limit(ctx, enrol(ctx))
+        return
+    # A declared account is shared by the MFA checks after this one: its lockout is let pass after.
+    lockout = spec.attempt_window + 1
+    may_wait(ctx, lockout, "letting a declared account's attempt limit pass after the check")
+    enrolled = declared(ctx)
+    try:
+        _attempt_limit(ctx, enrolled)
+    finally:
+        enrolled.phone.wait(lockout, "letting the declared account's attempt limit pass")
+
+
+def _attempt_limit(ctx: CheckContext, enrolled: Enrolled) -> None:
     spec = ctx.profile.mfa
     token = challenge(ctx, enrolled)
     statuses = []
@@ -543,6 +645,7 @@ def _backup_codes(ctx: CheckContext, enrolled: Enrolled) -> list[str]:
     needs=("mfa",),
 )
 def backup_single_use(ctx: CheckContext) -> None:
+    enrolling(ctx, "backup codes are shown once, at enrolment")
     enrolled = enrol(ctx)
     codes = _backup_codes(ctx, enrolled)
     verified(ctx, challenge(ctx, enrolled), codes[0], "a login with a backup code")
@@ -583,6 +686,7 @@ def _variants(code: str) -> set[str]:
     needs=("mfa",),
 )
 def backup_not_exposed(ctx: CheckContext) -> None:
+    enrolling(ctx, "backup codes are shown once, at enrolment")
     admin = ctx.profile.offers("users_list") and "admin" in ctx.profile.roles
     enrolled = enrol(ctx, "admin" if admin else "viewer")
     _backup_codes(ctx, enrolled)
@@ -617,6 +721,8 @@ def backup_not_exposed(ctx: CheckContext) -> None:
     needs=("mfa",),
 )
 def disable(ctx: CheckContext) -> None:
+    enrolling(ctx, "turning MFA off would leave a declared account without its second factor for the checks "
+                   "after")
     enrolled = enrol(ctx)
     password_only = ctx.api.call("mfa_disable", auth=enrolled.tokens, body={"password": enrolled.user.password},
                                  note="disable with the password alone")
@@ -669,6 +775,7 @@ def _audit_size(ctx: CheckContext, auditor: Tokens, note: str) -> int:
     needs=("mfa", "audit"),
 )
 def audit_trail(ctx: CheckContext) -> None:
+    enrolling(ctx, "the trail is read over enrolment and disabling, which a declared account must be spared")
     auditors = [role for role in ctx.profile.roles_by_level() if "audit" in ctx.profile.permissions.get(role, [])]
     if not auditors:
         raise NotApplicable("no role of the profile has the audit permission")
