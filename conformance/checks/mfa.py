@@ -40,10 +40,10 @@ class Phone:
     """The suite's authenticator app for one enrolled secret: codes at the target's time, each
     step spent once (a target refuses a step at or below the last one it accepted).
 
-    Over HTTP a code of a step not yet spent may be a real wait away (at most one step and a
-    margin, by construction, and never more than target.max_wait): every wait goes through
-    ``pass_time``, and the sessions the check holds are used meanwhile, so that a declared idle
-    timeout shorter than a step does not end them while the check waits."""
+    Over HTTP a code of a step not yet spent may be a real wait away: at most one step and a
+    margin, by construction (the declared step bounds it, not target.max_wait). Every wait goes
+    through ``pass_time``, and the sessions the check holds are used meanwhile, so that a declared
+    idle timeout shorter than a step does not end them while the check waits."""
 
     def __init__(self, ctx: CheckContext, secret: str, sessions: tuple[Tokens, ...] = (),
                  spent: Spent | None = None) -> None:
@@ -88,17 +88,18 @@ class Phone:
         if into < BOUNDARY_MARGIN or into > self.step - BOUNDARY_MARGIN:
             self.wait((BOUNDARY_MARGIN - into) % self.step + 0.2, "keeping clear of a TOTP step boundary")
 
-    def wait(self, seconds: float, why: str) -> None:
-        """Let ``seconds`` pass on the target (the clock, or a real wait bounded by max_wait), using
-        the check's sessions every half idle timeout meanwhile."""
+    def wait(self, seconds: float, why: str, *, bound: float | None = None) -> None:
+        """Let ``seconds`` pass on the target (the clock, or a real wait of at most a step and the
+        margin, or ``bound``), using the check's sessions every half idle timeout meanwhile."""
         ctx = self.ctx
-        may_wait(ctx, seconds, why)
+        bound = self.step + 2 * BOUNDARY_MARGIN if bound is None else bound
+        may_wait(ctx, seconds, why, bound=bound)
         every = seconds
         if self.sessions and ctx.profile.declares("idle_timeout"):
             every = max(1.0, ctx.profile.sessions.idle_timeout / 2)
         while seconds > 0:
             chunk = min(seconds, every)
-            pass_time(ctx, chunk, why)
+            pass_time(ctx, chunk, why, bound=bound)
             seconds -= chunk
             if seconds > 0:
                 for tokens in self.sessions:
@@ -598,7 +599,8 @@ def attempt_limit(ctx: CheckContext) -> None:
     try:
         _attempt_limit(ctx, enrolled)
     finally:
-        enrolled.phone.wait(lockout, "letting the declared account's attempt limit pass")
+        enrolled.phone.wait(lockout, "letting the declared account's attempt limit pass",
+                            bound=ctx.profile.target.max_wait)
 
 
 def _attempt_limit(ctx: CheckContext, enrolled: Enrolled) -> None:

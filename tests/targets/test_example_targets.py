@@ -92,17 +92,13 @@ username = "${NOTES_MFA_USER2}"
 password = "${NOTES_MFA_PASSWORD2}"
 totp_secret = "${NOTES_MFA_SECRET2}"
 """
-# A TOTP step and the margin a code keeps from a step boundary: the longest wait of an MFA check.
-ONE_STEP_WAIT = 40
-
 
 def test_notes_mfa_verdicts_on_declared_accounts(notes_target: Served, notes_mfa_accounts: dict[str, str],
                                                  tmp_path: Path) -> None:
     profile_path = tmp_path / "notes-mfa-accounts.toml"
     profile_path.write_text(notes_target.profile.read_text() + NOTES_MFA_ACCOUNTS_TOML)
     environ = {**notes_target.environ, **notes_mfa_accounts}
-    result = run_suite(profile_path, environ, area="mfa", **{"mfa.source": "accounts",
-                                                               "target.max_wait": ONE_STEP_WAIT})
+    result = run_suite(profile_path, environ, area="mfa", **{"mfa.source": "accounts"})
     got = verdicts(result)
     reasons = {r.check_id: r.reason for r in result.results}
     expected = {check_id: verdict for check_id, (verdict, _why) in NOTES_MFA_ACCOUNTS.items()}
