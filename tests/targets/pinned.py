@@ -49,7 +49,7 @@ NOTES_MFA_ACCOUNTS: dict[str, tuple[str, str]] = {
     "MFA-BACKUP-SINGLE-USE": ("not-applicable", DECLARED_ONLY),
     "MFA-BACKUP-NOT-EXPOSED": ("not-applicable", DECLARED_ONLY),
     "MFA-DISABLE": ("not-applicable", DECLARED_ONLY),
-    "MFA-AUDIT": ("not-applicable", DECLARED_ONLY),
+    "MFA-AUDIT": ("not-applicable", "no audit log (capability audit not declared)"),
 }
 # ---- end of branch mfa
 MINTING_CHECKS = {"TOK-AUD-WRONG", "TOK-CLAIMS-MISSING", "TOK-CRIT-UNKNOWN", "TOK-IAT-FUTURE", "TOK-ISS-WRONG",
