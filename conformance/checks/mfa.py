@@ -246,6 +246,7 @@ def declared(ctx: CheckContext, *, baseline: bool = True, besides: Enrolled | No
         raise NotApplicable(("needs a second" if besides else "needs an") + " account with MFA on: add one to "
                             "[[users.accounts]] with totp_secret = \"${VAR}\"")
     known = _DECLARED.setdefault(ctx.target, {})
+
     def last_spent(account: Account) -> int:
         spent = known.get((account.username, account.tenant))
         if spent is not None and spent.step is not None:
