@@ -162,3 +162,13 @@ def test_on_declared_accounts_a_check_is_judged_or_says_why_not(check_id: str) -
 def test_on_declared_accounts_a_check_fails_with_its_fault(fault: str, check_id: str) -> None:
     result, _environ = _run_on_declared_accounts(check_id, frozenset({fault}))
     assert result.verdict is Verdict.FAIL, f"{fault}: {result.verdict} {result.reason}"
+
+
+def test_a_check_that_waits_for_a_step_keeps_its_sessions_in_use() -> None:
+    # Told the window is 0 steps, the phone has one code per step, so MFA-DISABLE (three codes) waits
+    # for steps; an idle timeout shorter than such a wait must not be what ends its sessions.
+    base = profile.load().with_overrides({"mfa.window": 0})
+    result = run_on_reference("MFA-DISABLE", base=base, idle_timeout=10)
+    assert result.verdict is Verdict.PASS, result.reason
+    caught = run_on_reference("MFA-DISABLE", frozenset({"mfa-disable-without-code"}), base=base, idle_timeout=10)
+    assert caught.verdict is Verdict.FAIL, caught.reason
