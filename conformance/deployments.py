@@ -192,7 +192,7 @@ def http_deployment(profile: Profile) -> Deployment:
     if signing is not None:
         deployment.redactor.add(signing.key)
     for account in profile.users.accounts:
-        deployment.redactor.add(account.password)
+        deployment.redactor.add(account.password, account.totp_secret)
     return deployment
 
 

@@ -257,6 +257,10 @@ class MfaSection(Section):
     attempt_limit: int = doc("verification attempts per challenge, and failures per account, per window", 5, gt=0)
     attempt_window: int = doc("window of the attempt limits (s)", 300, gt=0)
     backup_codes: int = doc("backup codes generated at confirmation (0: the target has none)", 10, ge=0)
+    source: Literal["", "enrol", "accounts"] = doc(
+        'whose second factor the checks use: "enrol" (fresh users the suite enrols through mfa_setup and '
+        'mfa_confirm, so it holds their secrets), "accounts" (the [[users.accounts]] with a totp_secret: MFA '
+        'already on); left out: "enrol" where the suite creates users and may enrol them, else "accounts"', "")
 
 
 class Operation(Section):
@@ -321,6 +325,18 @@ class Account(Section):
     password: str = doc("password (use ${ENV_VAR})", "")
     email: str = doc("e-mail address of the account, where a route names users by it (empty: the username "
                      "when it is one)", "")
+    totp_secret: str = doc("base32 TOTP secret of an account that has MFA on (use ${ENV_VAR}; redacted from every "
+                           "report): the MFA checks log in with it, the other checks never hand the account out",
+                           "")
+
+    @field_validator("totp_secret")
+    @classmethod
+    def _totp_secret(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Z2-7]{16,}=*", value.replace(" ", "").upper()):
+            raise Problem("is not a base32 TOTP secret of 80 bits or more (the value is not shown)",
+                          "give the secret the account's authenticator was set up with (base32, as in its "
+                          "otpauth:// URI), through ${ENV_VAR}")
+        return value.replace(" ", "").upper()
 
 
 class UsersSection(Section):

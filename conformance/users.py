@@ -10,6 +10,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from conformance.api import Principal, Tokens
+from conformance.profile import Account
 from conformance.verdict import NotApplicable
 
 if TYPE_CHECKING:
@@ -32,8 +33,13 @@ class Users:
         if self.profile.users.source != "accounts":
             return 1_000_000
         if not self.profile.declares("roles"):
-            return len(self.profile.users.accounts)
-        return sum(1 for account in self.profile.users.accounts if account.role == role)
+            return len(self._plain())
+        return sum(1 for account in self._plain() if account.role == role)
+
+    def _plain(self) -> list[Account]:
+        """The declared accounts other than those with MFA on (their login takes a second step, which
+        only the MFA checks take)."""
+        return [account for account in self.profile.users.accounts if not account.totp_secret]
 
     def username(self, prefix: str) -> str:
         """A fresh username in the form the target wants (users.username_template)."""
@@ -143,14 +149,14 @@ class Users:
             principal.user_id = self.ctx.target.provision_user(
                 username=principal.username, password=principal.password, tenant=tenant, role=role)
             return principal
-        accounts = [a for a in self.profile.users.accounts if a.role == role]
+        accounts = [a for a in self._plain() if a.role == role]
         if not accounts:
             raise NotApplicable(f"needs a {role} account: add one to [[users.accounts]] in the profile")
         return self._account(role, tenant)
 
     def _account(self, role: str, tenant: str | None) -> Principal:
         any_role = not self.profile.declares("roles")  # without roles any account stands for any role
-        matching = [account for account in self.profile.users.accounts
+        matching = [account for account in self._plain()
                     if (any_role or account.role == role) and (tenant is None or account.tenant == tenant)]
         if not matching:
             where = f" in tenant {tenant}" if tenant else ""

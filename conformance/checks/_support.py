@@ -23,16 +23,29 @@ def ok(status: int) -> bool:
     return 200 <= status < 300
 
 
-def pass_time(ctx: CheckContext, seconds: float, why: str) -> None:
-    """Let ``seconds`` pass on the target: the clock in-process, else a wait bounded by max_wait."""
+def pass_time(ctx: CheckContext, seconds: float, why: str, *, bound: float | None = None) -> None:
+    """Let ``seconds`` pass on the target: the clock in-process, else a wait bounded by max_wait
+    (or by ``bound``, for a wait the target's own declared period bounds, such as a TOTP step).
+    Every wait of a check goes through here (one place a scheduler can overlap them)."""
     if ctx.target.clock is not None:
         ctx.clock.advance(seconds)
+        return
+    may_wait(ctx, seconds, why, bound=bound)
+    time.sleep(seconds)
+
+
+def may_wait(ctx: CheckContext, seconds: float, why: str, *, bound: float | None = None) -> None:
+    """Not applicable when ``seconds`` of real waiting is more than target.max_wait (or ``bound``) allows."""
+    if ctx.target.clock is not None:
+        return
+    if bound is not None:
+        if seconds > bound:
+            raise NotApplicable(f"{why} needs {seconds:g} s to pass, more than the {bound:g} s it is bounded by")
         return
     limit = ctx.profile.target.max_wait
     if seconds > limit:
         raise NotApplicable(f"{why} needs {seconds:g} s to pass, more than target.max_wait "
                             f"({limit:g} s) allows without a controllable clock")
-    time.sleep(seconds)
 
 
 def fresh_login_window(ctx: CheckContext) -> None:

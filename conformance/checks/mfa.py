@@ -11,6 +11,7 @@ import binascii
 import hashlib
 import secrets
 import time
+import weakref
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -18,11 +19,12 @@ from typing import Any
 import pyotp
 
 from conformance.api import Principal, Tokens, json_path
-from conformance.checks._support import login, ok
+from conformance.checks._support import login, may_wait, ok, pass_time
 from conformance.context import CheckContext
 from conformance.minting import split
+from conformance.profile import Account
 from conformance.registry import Severity, check
-from conformance.targets.base import Response
+from conformance.targets.base import Response, Target
 from conformance.verdict import CannotJudge, NotApplicable
 
 MFA_CONTROLS = ("valid-token", "no-token", "liveness")
@@ -36,15 +38,37 @@ BEYOND_WINDOW = 1
 
 class Phone:
     """The suite's authenticator app for one enrolled secret: codes at the target's time, each
-    step spent once (a target refuses a step at or below the last one it accepted)."""
+    step spent once (a target refuses a step at or below the last one it accepted).
 
-    def __init__(self, ctx: CheckContext, secret: str) -> None:
+    Over HTTP a code of a step not yet spent may be a real wait away: at most one step and a
+    margin, by construction (the declared step bounds it, not target.max_wait). Every wait goes
+    through ``pass_time``, and the sessions the check holds are used meanwhile, so that a declared
+    idle timeout shorter than a step does not end them while the check waits."""
+
+    def __init__(self, ctx: CheckContext, secret: str, sessions: tuple[Tokens, ...] = (),
+                 spent: Spent | None = None) -> None:
         self.ctx = ctx
         spec = ctx.profile.mfa
         self.totp = pyotp.TOTP(secret, digits=spec.digits, digest=DIGESTS[spec.algorithm], interval=spec.step)
         self.step, self.window = spec.step, spec.window
         self.offset = 0.0 if ctx.target.clock is not None else _clock_offset(ctx)
-        self.last_step = -1
+        self.spent = spent if spent is not None else Spent(-1)
+        if self.spent.step is None:  # a declared account: steps up to the window's edge may be spent already
+            self.spent.step = self.current_step() + self.window
+        self.sessions = list(sessions)  # kept in use while the phone waits
+
+    @property
+    def last_step(self) -> int:
+        assert self.spent.step is not None
+        return self.spent.step
+
+    @last_step.setter
+    def last_step(self, step: int) -> None:
+        self.spent.step = step
+
+    def keep_busy(self, tokens: Tokens) -> None:
+        """Use this session too while the phone waits for a step (see the class)."""
+        self.sessions.append(tokens)
 
     def now(self) -> float:
         clock = self.ctx.target.clock
@@ -62,21 +86,36 @@ class Phone:
             return
         into = self.now() % self.step
         if into < BOUNDARY_MARGIN or into > self.step - BOUNDARY_MARGIN:
-            time.sleep((BOUNDARY_MARGIN - into) % self.step + 0.2)
+            self.wait((BOUNDARY_MARGIN - into) % self.step + 0.2, "keeping clear of a TOTP step boundary")
+
+    def wait(self, seconds: float, why: str, *, bound: float | None = None) -> None:
+        """Let ``seconds`` pass on the target (the clock, or a real wait of at most a step and the
+        margin, or ``bound``), using the check's sessions every half idle timeout meanwhile."""
+        ctx = self.ctx
+        bound = self.step + 2 * BOUNDARY_MARGIN if bound is None else bound
+        may_wait(ctx, seconds, why, bound=bound)
+        every = seconds
+        if self.sessions and ctx.profile.declares("idle_timeout"):
+            every = max(1.0, ctx.profile.sessions.idle_timeout / 2)
+        while seconds > 0:
+            chunk = min(seconds, every)
+            pass_time(ctx, chunk, why, bound=bound)
+            seconds -= chunk
+            if seconds > 0:
+                for tokens in self.sessions:
+                    ctx.api.me(tokens, note="keep the session in use while waiting for a TOTP step")
 
     def _next_step(self) -> int:
-        """The earliest step not used yet that the target's window takes, letting time pass (in
-        process the clock moves; over HTTP a real wait of at most one step) when the window is used up."""
+        """The earliest step not used yet that the target's window takes (the window's past side
+        first, so 2 * window + 1 codes are at hand without waiting), letting time pass (in process
+        the clock moves; over HTTP a real wait of at most one step) when the window is used up."""
         self.settle()
-        wanted = max(self.current_step(), self.last_step + 1)
+        wanted = max(self.current_step() - self.window, self.last_step + 1)
         if wanted > self.current_step() + self.window:
             wait = (wanted - self.window) * self.step - self.now() + BOUNDARY_MARGIN
-            if self.ctx.target.clock is not None:
-                self.ctx.clock.advance(wait)
-            else:
-                time.sleep(wait)  # at most a step and the margin, by construction
+            self.wait(wait, "waiting for a TOTP step not used yet")  # at most a step and the margin
             self.settle()
-        return max(self.current_step(), self.last_step + 1)
+        return max(self.current_step() - self.window, self.last_step + 1)
 
     def fresh(self) -> str:
         """A code of a step never used yet; the step counts as spent from now on."""
@@ -114,6 +153,20 @@ def _clock_offset(ctx: CheckContext) -> float:
 
 
 @dataclass
+class Spent:
+    """The last step the suite spent of one secret (``None``: not known yet), and for a declared
+    account the session the MFA checks of this run share (each login of it costs a step)."""
+
+    step: int | None
+    session: Tokens | None = None
+
+
+# Per target (one per HTTP run), per declared account: what the earlier checks of the run spent. A
+# target refuses a step at or below the last it accepted, whichever check sent it.
+_DECLARED: weakref.WeakKeyDictionary[Target, dict[tuple[str, str], Spent]] = weakref.WeakKeyDictionary()
+
+
+@dataclass
 class Enrolled:
     user: Principal
     tokens: Tokens  # the session that enrolled
@@ -128,10 +181,7 @@ def _body(response: Response) -> Any:
 
 def set_up(ctx: CheckContext, role: str = "viewer", *, baseline: bool = True) -> Enrolled:
     """A fresh user who has called setup (MFA not on yet): the suite holds the secret."""
-    if ctx.profile.users.source == "accounts":
-        raise NotApplicable("the MFA checks enrol their own user; turning MFA on for a shared pre-provisioned "
-                            "account would change it for every later check (declare signup, or run them "
-                            "against a test deployment with sign-up)")
+    enrolling(ctx, "needs a user without MFA whom the suite enrols")
     user = ctx.users.create(role)
     tokens = login(ctx, user)
     if baseline:
@@ -146,7 +196,7 @@ def set_up(ctx: CheckContext, role: str = "viewer", *, baseline: bool = True) ->
                 f"the MFA setup answer has no base32 secret at {spec.secret_field} (set mfa.secret_field)")
     assert isinstance(secret, str)
     ctx.redact(secret)
-    return Enrolled(user, tokens, secret, Phone(ctx, secret))
+    return Enrolled(user, tokens, secret, Phone(ctx, secret, (tokens,)))
 
 
 def confirm(ctx: CheckContext, enrolled: Enrolled) -> Enrolled:
@@ -160,9 +210,66 @@ def confirm(ctx: CheckContext, enrolled: Enrolled) -> Enrolled:
     return enrolled
 
 
-def enrol(ctx: CheckContext, role: str = "viewer", *, baseline: bool = True) -> Enrolled:
-    """A fresh user with MFA on: setup, then confirm."""
+def enrol(ctx: CheckContext, role: str = "viewer", *, baseline: bool = True,
+          besides: Enrolled | None = None) -> Enrolled:
+    """A user with MFA on: a fresh one, set up and confirmed, or a declared account (see
+    ``uses_accounts``), other than ``besides``."""
+    if uses_accounts(ctx):
+        return declared(ctx, baseline=baseline, besides=besides)
     return confirm(ctx, set_up(ctx, role, baseline=baseline))
+
+
+def uses_accounts(ctx: CheckContext) -> bool:
+    """Do the MFA checks use the declared accounts that carry a totp_secret (mfa.source)? Left out:
+    only where the suite cannot enrol users of its own (no sign-up or no enrolment operations)."""
+    source = ctx.profile.mfa.source
+    if source:
+        return source == "accounts"
+    return ctx.profile.users.source == "accounts" or not all(
+        ctx.profile.offers(operation) for operation in ("mfa_setup", "mfa_confirm"))
+
+
+def enrolling(ctx: CheckContext, what: str) -> None:
+    """Not applicable where the MFA checks use declared accounts: the check ``what``."""
+    if uses_accounts(ctx):
+        raise NotApplicable(f"{what}, and the MFA checks use the declared accounts with a totp_secret here "
+                            "(mfa.source, or no sign-up and enrolment for the suite)")
+
+
+def declared(ctx: CheckContext, *, baseline: bool = True, besides: Enrolled | None = None) -> Enrolled:
+    """A declared account with MFA on, logged in with a code from its secret (the environment gave
+    it). Of several, the one with the most steps at hand; its session is shared by the run's MFA
+    checks while it works, since every login of it spends a step."""
+    accounts = [a for a in ctx.profile.users.accounts if a.totp_secret and
+                (besides is None or (a.username, a.tenant) != (besides.user.username, besides.user.tenant))]
+    if not accounts:
+        raise NotApplicable(("needs a second" if besides else "needs an") + " account with MFA on: add one to "
+                            "[[users.accounts]] with totp_secret = \"${VAR}\"")
+    known = _DECLARED.setdefault(ctx.target, {})
+
+    def last_spent(account: Account) -> int:
+        spent = known.get((account.username, account.tenant))
+        if spent is not None and spent.step is not None:
+            return spent.step
+        now = ctx.target.clock.now() if ctx.target.clock is not None else time.time()
+        return int(now // ctx.profile.mfa.step) + ctx.profile.mfa.window  # where a new Phone starts
+
+    account = min(accounts, key=last_spent)
+    ctx.redact(account.password, account.totp_secret)
+    user = Principal(account.username, account.password, account.tenant, account.role, email=account.email)
+    spent = known.setdefault((account.username, account.tenant), Spent(None))
+    phone = Phone(ctx, account.totp_secret, spent=spent)
+    if spent.session is None or not ok(ctx.api.me(spent.session, note="the account's session from an earlier "
+                                                                          "check").status):
+        token = challenge_of(ctx, ctx.api.login_response(user, retry_limited=True))
+        spent.session = verified(ctx, token, phone.fresh(), "the declared account's login with a code")
+    tokens = spent.session
+    phone.keep_busy(tokens)
+    if baseline:
+        ctx.baseline(tokens)
+    else:
+        ctx.keep_alive(tokens, f"the session of {account.username}")
+    return Enrolled(user, tokens, account.totp_secret, phone)
 
 
 def _base32(value: str) -> bool:
@@ -229,6 +336,7 @@ def refused_or_limited(ctx: CheckContext, response: Response) -> bool:
     needs=("mfa",),
 )
 def enrolment(ctx: CheckContext) -> None:
+    enrolling(ctx, "enrolment is judged on a user without MFA whom the suite enrols")
     spec = ctx.profile.mfa
     user = ctx.users.create("viewer")
     tokens = login(ctx, user)
@@ -246,7 +354,7 @@ def enrolment(ctx: CheckContext) -> None:
     before = ctx.api.login_response(user, retry_limited=True)
     ctx.expect(json_path(_body(before), spec.required_field) is not True and ctx.api.tokens_from(before).ok,
                "MFA is on before it was confirmed: the password step asks for a code")
-    phone = Phone(ctx, secret)
+    phone = Phone(ctx, secret, (tokens,))
     wrong = ctx.api.call("mfa_confirm", auth=tokens, body={"code": phone.wrong()}, note="confirm with a wrong code")
     ctx.expect(refused_or_limited(ctx, wrong), f"confirming MFA with a wrong code answered {wrong.status}")
     confirm = ctx.api.call("mfa_confirm", auth=tokens, body={"code": phone.fresh()}, note="confirm")
@@ -385,7 +493,7 @@ def challenge_single_use(ctx: CheckContext) -> None:
 )
 def challenge_bound(ctx: CheckContext) -> None:
     victim = enrol(ctx)
-    attacker = enrol(ctx, baseline=False)
+    attacker = enrol(ctx, baseline=False, besides=victim)
     stolen = challenge(ctx, victim)
     plain = verify(ctx, stolen, attacker.phone.unspent(), note="the victim's challenge with the attacker's code")
     ctx.expect(refused_or_limited(ctx, plain) and not ok(plain.status),
@@ -434,7 +542,8 @@ def code_replay(ctx: CheckContext) -> None:
 def code_window(ctx: CheckContext) -> None:
     spec = ctx.profile.mfa
     beyond = spec.window + BEYOND_WINDOW
-    enrolled = set_up(ctx)
+    accounts = uses_accounts(ctx)
+    enrolled = declared(ctx) if accounts else set_up(ctx)
     phone = enrolled.phone
 
     def outside(side: str, where: str, send: Any) -> None:
@@ -445,23 +554,28 @@ def code_window(ctx: CheckContext) -> None:
                    f"{where}: a code {beyond} step(s) in the {side} was accepted, outside the declared window of "
                    f"{spec.window} step(s)")
 
-    # Before confirmation no step is spent yet, so both sides are judged at once, clock or not.
-    for side in ("past", "future"):
-        outside(side, "confirm", lambda code, side=side: ctx.api.call(
-            "mfa_confirm", auth=enrolled.tokens, body={"code": code}, note=f"confirm with a code {beyond} steps "
-                                                                          f"in the {side}"))
-    confirm(ctx, enrolled)
+    judged = []
+    if not accounts:  # a declared account is confirmed already
+        # Before confirmation no step is spent yet, so both sides are judged at once, clock or not.
+        for side in ("past", "future"):
+            outside(side, "confirm", lambda code, side=side: ctx.api.call(
+                "mfa_confirm", auth=enrolled.tokens, body={"code": code},
+                note=f"confirm with a code {beyond} steps in the {side}"))
+        confirm(ctx, enrolled)
+        judged += ["confirm: past", "confirm: future"]
     outside("future", "verify", lambda code: verify(ctx, challenge(ctx, enrolled), code,
                                                     note=f"verify with a code {beyond} steps in the future"))
-    judged = ["confirm: past", "confirm: future", "verify: future"]
+    judged.append("verify: future")
     if ctx.target.clock is not None:
-        # A past step at verify is judged only above the step confirmation spent (refused anyway).
-        ctx.clock.advance((beyond + 2) * spec.step)
+        # A past step at verify is judged only above the last step spent (refused anyway).
+        ctx.clock.advance(max(beyond + 2, phone.last_step + beyond + 1 - phone.current_step()) * spec.step)
         outside("past", "verify", lambda code: verify(ctx, challenge(ctx, enrolled), code,
                                                       note=f"verify with a code {beyond} steps in the past"))
         judged.append("verify: past")
     ctx.details["judged"] = judged
     verified(ctx, challenge(ctx, enrolled), phone.fresh(), "a current code")
+    if accounts:
+        ctx.cover(len(judged), len(judged) + 2, "sides of the window", ["confirm: past", "confirm: future"])
 
 
 @check(
@@ -475,7 +589,22 @@ def code_window(ctx: CheckContext) -> None:
     needs=("mfa",),
 )
 def attempt_limit(ctx: CheckContext) -> None:
-    enrolled = enrol(ctx)
+    spec = ctx.profile.mfa
+    if not uses_accounts(ctx):
+        _attempt_limit(ctx, enrol(ctx))
+        return
+    # A declared account is shared by the MFA checks after this one: its lockout is let pass after.
+    lockout = spec.attempt_window + 1
+    may_wait(ctx, lockout, "letting a declared account's attempt limit pass after the check")
+    enrolled = declared(ctx)
+    try:
+        _attempt_limit(ctx, enrolled)
+    finally:
+        enrolled.phone.wait(lockout, "letting the declared account's attempt limit pass",
+                            bound=ctx.profile.target.max_wait)
+
+
+def _attempt_limit(ctx: CheckContext, enrolled: Enrolled) -> None:
     spec = ctx.profile.mfa
     token = challenge(ctx, enrolled)
     statuses = []
@@ -519,6 +648,7 @@ def _backup_codes(ctx: CheckContext, enrolled: Enrolled) -> list[str]:
     needs=("mfa",),
 )
 def backup_single_use(ctx: CheckContext) -> None:
+    enrolling(ctx, "backup codes are shown once, at enrolment")
     enrolled = enrol(ctx)
     codes = _backup_codes(ctx, enrolled)
     verified(ctx, challenge(ctx, enrolled), codes[0], "a login with a backup code")
@@ -559,6 +689,7 @@ def _variants(code: str) -> set[str]:
     needs=("mfa",),
 )
 def backup_not_exposed(ctx: CheckContext) -> None:
+    enrolling(ctx, "backup codes are shown once, at enrolment")
     admin = ctx.profile.offers("users_list") and "admin" in ctx.profile.roles
     enrolled = enrol(ctx, "admin" if admin else "viewer")
     _backup_codes(ctx, enrolled)
@@ -593,20 +724,30 @@ def backup_not_exposed(ctx: CheckContext) -> None:
     needs=("mfa",),
 )
 def disable(ctx: CheckContext) -> None:
+    enrolling(ctx, "turning MFA off would leave a declared account without its second factor for the checks "
+                   "after")
     enrolled = enrol(ctx)
-    second_factor = enrolled.backup_codes[0] if enrolled.backup_codes else enrolled.phone.fresh()
-    other = verified(ctx, challenge(ctx, enrolled), second_factor, "a second session's login")
     password_only = ctx.api.call("mfa_disable", auth=enrolled.tokens, body={"password": enrolled.user.password},
                                  note="disable with the password alone")
     ctx.expect(not ok(password_only.status), "MFA was turned off with the password alone: whoever has the "
                                              "password and a session removes the second factor")
     ctx.expect(ctx.rejected(password_only), f"disable with the password alone answered {password_only.status}")
+    # A target may spend the code of a refused request (the reference does): the step counts as used.
     code_only = ctx.api.call("mfa_disable", auth=enrolled.tokens, body={"code": enrolled.phone.fresh()},
                              note="disable with a code alone")
     ctx.expect(not ok(code_only.status), "MFA was turned off with a code alone, without the password")
     ctx.expect(ctx.rejected(code_only), f"disable with a code alone answered {code_only.status}")
+    # The other session is opened late and shown alive just before the disable, so that its refusal
+    # after is the disable's doing, not a session timeout's (when a step is a wait away, the phone
+    # keeps both sessions in use meanwhile).
+    second_factor = enrolled.backup_codes[0] if enrolled.backup_codes else enrolled.phone.fresh()
+    other = verified(ctx, challenge(ctx, enrolled), second_factor, "a second session's login")
+    enrolled.phone.keep_busy(other)
+    code = enrolled.phone.fresh()
+    alive = ctx.api.me(other, note="control: the other session, just before MFA is turned off")
+    ctx.control(ok(alive.status), f"the other session was refused ({alive.status}) before MFA was turned off")
     both = ctx.api.call("mfa_disable", auth=enrolled.tokens, note="disable with the password and a code",
-                        body={"password": enrolled.user.password, "code": enrolled.phone.fresh()})
+                        body={"password": enrolled.user.password, "code": code})
     ctx.control(ok(both.status), f"disable with the password and a current code answered {both.status}")
     after = ctx.api.me(other, note="the other session after MFA was turned off")
     ctx.expect(ctx.refused(after), f"another session still works after MFA was turned off ({after.status})")
@@ -637,6 +778,7 @@ def _audit_size(ctx: CheckContext, auditor: Tokens, note: str) -> int:
     needs=("mfa", "audit"),
 )
 def audit_trail(ctx: CheckContext) -> None:
+    enrolling(ctx, "the trail is read over enrolment and disabling, which a declared account must be spared")
     auditors = [role for role in ctx.profile.roles_by_level() if "audit" in ctx.profile.permissions.get(role, [])]
     if not auditors:
         raise NotApplicable("no role of the profile has the audit permission")
@@ -666,7 +808,7 @@ def audit_trail(ctx: CheckContext) -> None:
     ctx.control(isinstance(secret, str), f"the setup answer has no secret at {spec.secret_field}")
     assert isinstance(secret, str)
     ctx.redact(secret)
-    phone = Phone(ctx, secret)
+    phone = Phone(ctx, secret, (tokens, auditor))
     confirm = logged("confirm", lambda: ctx.api.call("mfa_confirm", auth=tokens, body={"code": phone.fresh()},
                                                      note="MFA confirm"))
     ctx.control(ok(confirm.status), f"MFA confirm answered {confirm.status}")

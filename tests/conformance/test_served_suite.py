@@ -107,7 +107,7 @@ def _serve_and_run(redis_server: str, workdir: Path, faults: list[str],
 
 
 # Open defects, each an error (never a pass), written down until fixed.
-KNOWN_OPEN = {"MFA-DISABLE": "disable with the password and a current code answered 401"}  # issue 17, over HTTP
+KNOWN_OPEN: dict[str, str] = {}
 
 
 def test_the_whole_suite_passes_over_http_against_gunicorn_with_redis(redis_server: str, tmp_path: Path) -> None:

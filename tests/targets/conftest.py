@@ -185,3 +185,28 @@ def vault_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     for log in serve_process("vault", command, env, workdir, "/v1/health", port):
         yield Served("vault", url, PROFILES / "vault-single-use.toml", {"VAULT_URL": url, "VAULT_JWT_SECRET": secret},
                      log)
+
+
+# Accounts of notes with 2FA on, enrolled by an operator (this fixture) before the suite runs: the
+# suite gets only what the profile's [[users.accounts]] read from the environment.
+NOTES_MFA_ACCOUNTS = 2
+
+
+@pytest.fixture(scope="session")
+def notes_mfa_accounts(notes_target: Served) -> dict[str, str]:
+    import pyotp
+
+    environ = {}
+    for n in range(1, NOTES_MFA_ACCOUNTS + 1):
+        username, password = f"operator-mfa-{n}-{secrets.token_hex(3)}", "Pw-" + secrets.token_urlsafe(12)
+        api = notes_target.url + "/api"
+        assert requests.post(f"{api}/register", json={"username": username, "password": password},
+                             timeout=10).status_code == 201
+        login = requests.post(f"{api}/login", json={"username": username, "password": password}, timeout=10)
+        auth = {"X-Access-Token": login.json()["data"]["jwt"]}
+        secret = requests.post(f"{api}/2fa/setup", headers=auth, timeout=10).json()["secret"]
+        enabled = requests.post(f"{api}/2fa/enable", headers=auth, json={"otp": pyotp.TOTP(secret).now()}, timeout=10)
+        assert enabled.status_code == 200, enabled.text
+        environ |= {f"NOTES_MFA_USER{n}": username, f"NOTES_MFA_PASSWORD{n}": password,
+                    f"NOTES_MFA_SECRET{n}": secret}
+    return environ

@@ -63,9 +63,11 @@ def serve_process(name: str, command: list[str], env: dict[str, str], workdir: P
         log.close()
 
 
-def run_suite(profile_path: Path | str, environ: dict[str, str], **overrides: object) -> RunResult:
+def run_suite(profile_path: Path | str, environ: dict[str, str], *, area: str = "", **overrides: object
+              ) -> RunResult:
     profile = load(str(profile_path), environ=environ, overrides=dict(overrides))
-    return run(registry.all_checks(), http_source(profile), profile=profile, target_name=profile.name)
+    checks = [check for check in registry.all_checks() if not area or check.area == area]
+    return run(checks, http_source(profile), profile=profile, target_name=profile.name)
 
 
 def verdicts(result: RunResult) -> dict[str, str]:

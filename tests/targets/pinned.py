@@ -32,6 +32,26 @@ NOTES_MFA = {
              "MFA-ENROL", "MFA-LOGIN-CHALLENGE"},
 }
 NOTES_MFA["not-applicable"] = MFA_CHECKS - NOTES_MFA["pass"] - NOTES_MFA["fail"]
+# ---- branch mfa: notes with the MFA checks on declared accounts (2FA enabled by an operator, the
+# secrets in the environment; mfa.source = "accounts"). Each pin with its reason.
+DECLARED_ONLY = "not judged on a declared account (needs enrolment, or would strip the shared account's 2FA)"
+NOTES_MFA_ACCOUNTS: dict[str, tuple[str, str]] = {
+    "MFA-LOGIN-CHALLENGE": ("fail", "the pending-2FA token is an ordinary access token (type access, not mfa)"),
+    "MFA-CHALLENGE-TYPE": ("fail", "the pending-2FA token is accepted as an access token"),
+    "MFA-CHALLENGE-SINGLE-USE": ("fail", "verify trades the same pending-2FA token again"),
+    "MFA-CODE-REPLAY": ("fail", "pyotp's verify() remembers no used step: a code logs in twice"),
+    "MFA-CHALLENGE-BOUND": ("pass", "verify checks the code of the token's own user"),
+    "MFA-CODE-WINDOW": ("partial", "valid_window=1 holds at verify; confirmation is not judged on a declared "
+                                   "account"),
+    "MFA-ATTEMPT-LIMIT": ("not-applicable", "a lockout of the shared account (mfa.attempt_window, 300 s) is "
+                                            "longer than the run may wait to let it pass"),
+    "MFA-ENROL": ("not-applicable", DECLARED_ONLY),
+    "MFA-BACKUP-SINGLE-USE": ("not-applicable", DECLARED_ONLY),
+    "MFA-BACKUP-NOT-EXPOSED": ("not-applicable", DECLARED_ONLY),
+    "MFA-DISABLE": ("not-applicable", DECLARED_ONLY),
+    "MFA-AUDIT": ("not-applicable", "no audit log (capability audit not declared)"),
+}
+# ---- end of branch mfa
 MINTING_CHECKS = {"TOK-AUD-WRONG", "TOK-CLAIMS-MISSING", "TOK-CRIT-UNKNOWN", "TOK-IAT-FUTURE", "TOK-ISS-WRONG",
                   "TOK-NBF-FUTURE"}
 SESSION_TIMEOUTS = {"SES-EVICT-OLDEST", "SES-IDLE-TIMEOUT"}

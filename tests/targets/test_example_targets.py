@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
 from example_targets import Served, run_suite, verdicts
-from pinned import EXPECTED, expected_verdicts
+from pinned import EXPECTED, NOTES_MFA_ACCOUNTS, expected_verdicts
 
 from conformance import registry
 
@@ -76,6 +77,36 @@ def _run_and_compare(target: Served) -> None:
 
 def test_notes_flask_jwt_extended_verdicts(notes_target: Served) -> None:
     _run_and_compare(notes_target)
+
+
+# branch mfa: notes pointed at accounts with 2FA on, enrolled by an operator beforehand; the profile
+# reads their secrets from the environment (docs/targets.md shows the same [[users.accounts]]).
+NOTES_MFA_ACCOUNTS_TOML = """
+[[users.accounts]]
+username = "${NOTES_MFA_USER1}"
+password = "${NOTES_MFA_PASSWORD1}"
+totp_secret = "${NOTES_MFA_SECRET1}"
+
+[[users.accounts]]
+username = "${NOTES_MFA_USER2}"
+password = "${NOTES_MFA_PASSWORD2}"
+totp_secret = "${NOTES_MFA_SECRET2}"
+"""
+
+def test_notes_mfa_verdicts_on_declared_accounts(notes_target: Served, notes_mfa_accounts: dict[str, str],
+                                                 tmp_path: Path) -> None:
+    profile_path = tmp_path / "notes-mfa-accounts.toml"
+    profile_path.write_text(notes_target.profile.read_text() + NOTES_MFA_ACCOUNTS_TOML)
+    environ = {**notes_target.environ, **notes_mfa_accounts}
+    result = run_suite(profile_path, environ, area="mfa", **{"mfa.source": "accounts"})
+    got = verdicts(result)
+    reasons = {r.check_id: r.reason for r in result.results}
+    expected = {check_id: verdict for check_id, (verdict, _why) in NOTES_MFA_ACCOUNTS.items()}
+    wrong = {c: f"got {got.get(c)}, pinned {v} ({reasons.get(c, '')})" for c, v in expected.items() if got.get(c) != v}
+    assert not wrong, "\n".join(f"{k}: {v}" for k, v in sorted(wrong.items()))
+    report = json.dumps([r.to_dict() for r in result.results])
+    secrets = [value for name, value in notes_mfa_accounts.items() if "USER" not in name]
+    assert not [s for s in secrets if s in report], "a secret of the profile reached the results"
 
 
 def test_shop_fastapi_oauth2_verdicts(shop_target: Served) -> None:
