@@ -29,6 +29,7 @@ from schemathesis.transport.wsgi import WSGITransport
 
 from conformance.served import ServeError, reference_server
 from reference_impl import Config, create_app
+
 from .served_support import PASSWORD
 
 pytestmark = pytest.mark.schemathesis
