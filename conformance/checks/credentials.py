@@ -243,7 +243,9 @@ def _next_window(ctx: CheckContext, plan: _TimingPlan) -> None:
 def enumeration_timing(ctx: CheckContext) -> None:
     plan = _TimingPlan(ctx)
     accounts = [ctx.users.create("viewer") for _ in range(plan.accounts)]
-    ctx.baseline(ctx.api.login(accounts[0]))
+    # Sampling may outlast the target's idle timeout: the token kept for the liveness control is a
+    # fresh login after it (the login margin leaves room), which also shows logins still work.
+    ctx.baseline(ctx.api.login(accounts[0]), alive_after=False)
     shuffle = random.Random(secrets.randbits(32))
     timings: dict[str, list[float]] = {"unknown": [], "wrong": []}
     attempt = 0
@@ -271,6 +273,7 @@ def enumeration_timing(ctx: CheckContext) -> None:
                 ctx.control(not _ok(response.status), f"a failed login succeeded ({response.status})")
                 if index >= TIMING_WARMUP:
                     timings[kind].append(response.elapsed)
+    ctx.keep_alive(ctx.api.login(accounts[0]), "a login of the check's account after the sampling")
     separated, summary = timing_separated(timings["unknown"], timings["wrong"])
     ctx.details["timing"] = summary
     medians = summary["median_ms"]
