@@ -61,7 +61,9 @@ def test_scenario_run_writes_the_reports_of_a_run(tmp_path: Path, capsys: pytest
     (entry,) = report["checks"]
     assert entry["id"] == "scenario:shared-computer-logout" and entry["kind"] == "scenario"
     assert entry["verdict"] == "fail" and entry["details"]["scenario_steps"]
-    assert (tmp_path / "report.html").is_file() and (tmp_path / "junit.xml").is_file()
+    page = (tmp_path / "report.html").read_text()
+    assert "ended at step" in page and "<code>logout(&#34;library-pc&#34;)</code>" in page
+    assert "Story (" in (tmp_path / "summary.md").read_text() and (tmp_path / "junit.xml").is_file()
 
 
 def test_checks_lists_scenarios_by_kind(capsys: pytest.CaptureFixture[str]) -> None:
