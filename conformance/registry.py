@@ -175,45 +175,28 @@ def check(
     return register_body
 
 
-def entry(
-    check_id: str,
-    *,
-    area: str,
-    title: str,
-    rule: str,
-    severity: Severity,
-    body: Callable[[CheckContext], None],
-    references: Iterable[str] = (),
-    needs: Iterable[str] = (),
-    level: Level = Level.MUST,
-    controls: Iterable[str] = (),
-    no_controls: str = "",
-    counts_limits: bool = False,
-    clock_sensitive: bool = False,
-    ends_credential: bool = False,
-    kind: str = CHECK,
-    about: Mapping[str, Any] | None = None,
-) -> Check:
-    """A registry entry of any kind, its needs and controls validated as ``@check`` does (not yet
-    registered: see ``register``)."""
+def entry(check_id: str, *, area: str, body: Callable[[CheckContext], None], kind: str = CHECK,
+          about: Mapping[str, Any] | None = None, **fields: Any) -> Check:
+    """A registry entry of any kind (not yet registered: see ``register``). ``fields`` are those of
+    ``Check`` that ``@check`` takes (title, rule, severity, needs, controls...); needs and
+    controls are validated as ``@check`` validates them."""
     if kind not in KINDS:
         raise ValueError(f"{check_id}: unknown kind {kind!r}; kinds: {', '.join(KINDS)}")
     if area not in AREAS:
         raise ValueError(f"{check_id}: unknown area {area!r}")
-    needs = frozenset(needs)
+    needs = frozenset(fields.pop("needs", ()))
     unknown = sorted(needs - known_needs())
     if unknown:
         raise ValueError(f"check {check_id}: unknown need(s) {', '.join(unknown)}; known: "
                          f"{', '.join(sorted(known_needs()))}")
-    controls = frozenset(controls)
+    controls = frozenset(fields.pop("controls", ()))
     if controls - CONTROLS.keys():
         raise ValueError(f"check {check_id}: unknown control(s) {', '.join(sorted(controls - CONTROLS.keys()))}")
-    if bool(controls) == bool(no_controls):
+    if bool(controls) == bool(fields.get("no_controls")):
         raise ValueError(f"check {check_id}: declare its controls, or say in no_controls why it has none")
-    return Check(id=check_id, area=area, title=title, rule=rule, level=level, severity=severity,
-                 references=tuple(references), needs=needs, body=body, controls=controls,
-                 no_controls=no_controls, counts_limits=counts_limits, clock_sensitive=clock_sensitive,
-                 ends_credential=ends_credential, kind=kind, about=dict(about or {}))
+    return Check(id=check_id, area=area, body=body, needs=needs, controls=controls,
+                 references=tuple(fields.pop("references", ())), level=fields.pop("level", Level.MUST),
+                 kind=kind, about=dict(about or {}), **fields)
 
 
 def register(new: Check) -> Check:
