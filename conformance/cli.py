@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     checks = commands.add_parser("checks", help="list the checks")
     checks.add_argument("--json", action="store_true")
     checks.add_argument("--area", action="append", default=[])
+    checks.add_argument("--kind", choices=(*registry.KINDS, "all"), default=registry.CHECK,
+                        help="check: the contract's rules one by one (default); scenario: the stories "
+                             "that play several rules out (`authconform scenario`); all: both")
 
     selftest = commands.add_parser("selftest", help="prove every check fails against its faults")
     selftest.add_argument("--fault", action="append", default=[], help="only this fault (repeatable)")
@@ -376,14 +379,19 @@ class Progress:
 # ---------------------------------------------------------------------------- listings
 
 def cmd_checks(args: argparse.Namespace) -> int:
-    checks = registry.select(args.area)
+    if args.kind != registry.CHECK:
+        from scenarios.runner import register_all
+
+        register_all()
+    checks = registry.select(args.area, kind=None if args.kind == "all" else args.kind)
     if args.json:
         print(json.dumps([c.describe() for c in checks], indent=2))
         return exitcodes.OK
+    width = max([30, *(len(check.id) for check in checks)])
     for check in checks:
         refs = ", ".join(check.references)
-        print(f"{check.id:30} {check.level:6} {check.severity:8} {check.rule}" + (f"  [{refs}]" if refs else ""))
-    print(f"{len(checks)} checks")
+        print(f"{check.id:{width}} {check.level:6} {check.severity:8} {check.rule}" + (f"  [{refs}]" if refs else ""))
+    print(f"{len(checks)} " + ("checks" if args.kind == registry.CHECK else f"entries of kind {args.kind}"))
     return exitcodes.OK
 
 

@@ -2,8 +2,9 @@
 
 The suite runs against the clean reference (every check must pass or be not applicable) and
 against the reference with each fault of the catalog switched on (the checks the fault names must
-fail). A fault's configuration (say RS256 for key confusion) is also run clean, so a kill is never
-an artefact of the configuration. The result is the kill matrix: faults x checks.
+fail: verdict fail for a MUST rule, non-strict for a SHOULD rule, ``killing_verdict``). A fault's
+configuration (say RS256 for key confusion) is also run clean, so a kill is never an artefact of
+the configuration. The result is the kill matrix: faults x checks.
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ from conformance import registry
 from conformance.verdict import Verdict
 
 CLEAN = ""  # the name a clean run carries in place of a fault
+
+
+def killing_verdict(check_id: str) -> str:
+    """The verdict with which a check catches its fault: a broken MUST fails, a broken SHOULD is
+    non-strict (the verdict the check's level gives any failure it finds)."""
+    try:
+        level = registry.get(check_id).level
+    except registry.SelectionError:  # a fault naming no check: build() reports it as such
+        return str(Verdict.FAIL)
+    return str(Verdict.NON_STRICT if level is registry.Level.SHOULD else Verdict.FAIL)
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,7 @@ class Outcome:
             return f"{label}: " + (f"NOT CLEAN ({', '.join(bad)})" if bad else f"{len(self.verdicts)} checks clean")
         from conformance.deployments import faults_by_name
 
-        missed = [c for c in faults_by_name()[self.fault].caught_by if self.verdicts.get(c) != str(Verdict.FAIL)]
+        missed = [c for c in faults_by_name()[self.fault].caught_by if self.verdicts.get(c) != killing_verdict(c)]
         return f"{self.fault}: " + (f"NOT KILLED (missed {', '.join(missed)})" if missed else "killed")
 
 
@@ -83,7 +94,7 @@ def plan(fault_names: Iterable[str] | None = None, *, full: bool = False) -> lis
 
 def execute(task: Task) -> Outcome:
     """Run one task in this process (the unit handed to worker processes)."""
-    from conformance.checks.stateful import NO_SHRINK_VARIABLE
+    from conformance.checks.stateful import without_shrinking
     from conformance.deployments import in_process_source, reference_config
     from conformance.profile import load
     from conformance.runner import run_check
@@ -92,7 +103,6 @@ def execute(task: Task) -> Outcome:
     # log a 500 it was built to give: known here, judged by the checks, so quiet unless -v.
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         logging.getLogger("reference_impl").setLevel(logging.CRITICAL)
-    os.environ[NO_SHRINK_VARIABLE] = "1"  # a kill needs no shortest sequence
     started = time.perf_counter()
     faults = frozenset({task.fault}) if task.fault else frozenset()
     conditions = frozenset({task.condition}) if task.condition else frozenset()
@@ -102,7 +112,8 @@ def execute(task: Task) -> Outcome:
     try:
         for check_id in task.check_ids:
             check = registry.get(check_id)
-            result = run_check(check, source(check))
+            with without_shrinking():  # a kill needs no shortest sequence
+                result = run_check(check, source(check))
             verdicts[check_id] = str(result.verdict)
             reasons[check_id] = result.reason
     finally:
@@ -135,7 +146,7 @@ class Matrix:
                 continue
             fault = by_name[outcome.fault]
             expected = {c: outcome.verdicts.get(c, "not run") for c in fault.caught_by}
-            missed = [c for c, v in expected.items() if v != str(Verdict.FAIL)]
+            missed = [c for c, v in expected.items() if v != killing_verdict(c)]
             collateral = sorted(c for c, v in outcome.verdicts.items()
                                 if c not in fault.caught_by and v in (str(Verdict.FAIL), str(Verdict.ERROR)))
             faults.append({

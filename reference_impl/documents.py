@@ -68,6 +68,8 @@ def _reachable(document_id: str) -> Document:
     if not same_tenant and not crosses:
         if config.has_fault("cross-tenant-403"):
             raise Forbidden("this document belongs to another tenant")
+        if config.has_fault("cross-tenant-404-tells"):
+            raise NotFound("this document belongs to another tenant", error="wrong_tenant")
         raise not_found
     if document.owner_id != principal.user_id and not _sees_all(principal) \
             and not config.has_fault("owner-check-missing") and not crosses:

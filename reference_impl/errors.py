@@ -83,9 +83,9 @@ def database_reason(exc: Exception) -> str:
     return f"{type(original or exc).__name__}: {original or exc}".splitlines()[0]
 
 
-def challenge(token_sent: bool) -> str:
+def challenge(token_sent: bool, *, error_attribute: bool = True) -> str:
     value = f'Bearer realm="{REALM}"'
-    if token_sent:
+    if token_sent and error_attribute:
         value += ', error="invalid_token", error_description="the access token is invalid"'
     return value
 
@@ -96,7 +96,8 @@ def init_app(app: Flask) -> None:
         headers = dict(exc.headers)
         if isinstance(exc, Unauthorized) and not current_app.extensions["authconform"].config.has_fault(
                 "no-www-authenticate"):
-            headers["WWW-Authenticate"] = challenge(exc.token_sent)
+            headers["WWW-Authenticate"] = challenge(exc.token_sent, error_attribute=not current_app.extensions[
+                "authconform"].config.has_fault("www-authenticate-no-error"))
         return error_response(exc.status, exc.error, exc.message, headers)
 
     @app.errorhandler(StoreUnavailable)

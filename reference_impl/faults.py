@@ -153,6 +153,8 @@ CATALOG: tuple[Fault, ...] = (
        "TEN-LIST-FILTER", "TEN-PARAM-SPOOF"),
     _f("cross-tenant-403", "5", "foreign documents answer 403, revealing that the id exists",
        "TEN-CROSS-TENANT-404"),
+    _f("cross-tenant-404-tells", "5", "foreign documents answer 404, but with their own error code "
+       "(wrong_tenant), which tells them from missing ids", "TEN-CROSS-TENANT-BODY"),
     _f("signup-joins-existing-tenant", "5", "sign-up creates its admin in the named tenant whether or not "
        "the tenant exists, so anyone joins another company as its admin", "TEN-SIGNUP-NEW-TENANT"),
     _f("superadmin-any-tenant", "5", "superadmin bypasses the tenant filter", "TEN-SUPERADMIN-CONFINED"),
@@ -169,7 +171,9 @@ CATALOG: tuple[Fault, ...] = (
        "RL-ACROSS-WORKERS"),
     _f("limiter-race", "6", "limiter reads, then writes, the counter: a burst slips through",
        "RL-CONCURRENCY"),
-    _f("no-ratelimit-headers", "6", "429 without Retry-After and no RateLimit-* headers", "RL-HEADERS"),
+    _f("no-ratelimit-headers", "6", "limited answers carry no RateLimit-* headers (Flask-Limiter's default: "
+       "RATELIMIT_HEADERS_ENABLED off)", "RL-HEADERS"),
+    _f("no-retry-after", "6", "a 429 without Retry-After", "RL-API-EXACT"),
     _f("limiter-never-resets", "6", "the window never resets once exhausted", "RL-WINDOW-RESET"),
     _f("trust-forwarded-for", "6", "client IP taken from X-Forwarded-For with no trusted proxy",
        "RL-XFF-SPOOF"),
@@ -194,6 +198,8 @@ CATALOG: tuple[Fault, ...] = (
     _f("crash-on-malformed-header", "7", "an Authorization header without a space raises (500)",
        "PROP-MALFORMED-AUTH-HEADER"),
     _f("no-www-authenticate", "7", "401 answers carry no WWW-Authenticate header", "CRED-ERROR-FORMAT"),
+    _f("www-authenticate-no-error", "7", "the 401 for a bad token challenges with a bare Bearer realm, without "
+       "error=\"invalid_token\" (FastAPI's HTTPBearer, DRF)", "CRED-WWW-AUTH-ERROR"),
     # 8. Cookie mode
     _f("cookie-flags-missing", "8", "token cookies set without HttpOnly and Secure", "COOK-FLAGS",
        cookie_mode=True),

@@ -120,7 +120,7 @@ def refuse_if_over(decision: RateDecision, message: str) -> None:
     if decision.allowed:
         return
     headers = {}
-    if not services().config.has_fault("no-ratelimit-headers"):
+    if not services().config.has_fault("no-retry-after"):
         headers["Retry-After"] = str(max(1, math.ceil(decision.reset_after)))
     raise TooManyRequests(message, headers=headers)
 

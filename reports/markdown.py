@@ -104,6 +104,12 @@ def _fixes(entries: list[dict[str, Any]], budget: int) -> list[str]:
             block += ["", f"Failing sequence ({len(steps)} steps" + (f", seed `{seed}`" if seed is not None else "")
                       + "):", ""]
             block += [f"{n}. {_cell(step, 300)}" for n, step in enumerate(steps, 1)]
+        story = (entry.get("details") or {}).get("scenario_steps") or []
+        if story:
+            block += ["", f"Story ({len(story)} steps):", ""]
+            block += [f"{n}. `{_cell(str(step.get('text', '')), 200)}` {_cell(str(step.get('verdict', '')), 20)}"
+                      + (f": {_cell(str(step['reason']), 300)}" if step.get("reason") else "")
+                      for n, step in enumerate(story, 1)]
         size = sum(len(line) + 1 for line in lines + block)
         if size > budget:
             lines += ["", f"… {len(entries) - index} more: see report.html."]

@@ -13,7 +13,14 @@ declares, at module level:
 - ``caught_by_faults``: faults of ``reference_impl/faults.py`` the story must fail against;
 - ``side_effects`` (optional): what the story leaves behind on a shared target (e.g. the client
   IP locked out of login for a window); such stories run last when several run together;
+- ``controls`` / ``no_controls`` (optional): as on ``@check``. A story with a set-up login (a
+  ``login`` at its default expectation with the right password) has the ``valid-login`` control
+  without saying so; a story without one says in ``no_controls`` why (a failure of it is then
+  weighed against a fresh witness login, as a check without controls is);
 - ``steps``: the story, in the vocabulary of ``scenarios.steps``.
+
+Each story is an entry of the one registry (kind "scenario", id ``scenario:NAME``): see
+``scenarios.runner``.
 
 The scenario's name is its file name with dashes (``stolen_refresh_replay.py`` is
 ``stolen-refresh-replay``).
@@ -58,11 +65,14 @@ class Scenario:
     reference_config: Mapping[str, Any] = field(default_factory=dict)
     side_effects: str = ""
     source: str = ""
+    controls: frozenset[str] = frozenset()
+    no_controls: str = ""
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "threat": self.threat,
                 "contract": dict(self.contract), "checks": list(self.checks), "needs": sorted(self.needs),
                 "caught_by_faults": list(self.caught_by_faults), "steps": [s.source() for s in self.steps],
+                "controls": sorted(self.controls), **({"no_controls": self.no_controls} if self.no_controls else {}),
                 "source": self.source}
 
 
@@ -84,6 +94,15 @@ def from_module(module: ModuleType, name: str | None = None) -> Scenario:
     if not contract or not all(isinstance(k, str) and isinstance(v, str) for k, v in contract.items()):
         raise ScenarioFileError(source, "contract", "must map section numbers to rule sentences",
                                 'e.g. contract = {"2": "refresh rotates ..."}')
+    no_controls = " ".join(str(getattr(module, "no_controls", "")).split())
+    controls = frozenset(getattr(module, "controls", ()))
+    if not controls and not no_controls and any(step.is_control_login for step in steps):
+        controls = frozenset({"valid-login"})
+    if bool(controls) == bool(no_controls):
+        raise ScenarioFileError(source, "no_controls", "the story has no set-up login with the right password "
+                                "(the valid-login control)" if not controls else "declared with controls",
+                                "say in `no_controls = ...` why its set-up steps are enough, or add a "
+                                "set-up login" if not controls else "declare one of the two")
     return Scenario(
         name=name or name_of(module.__name__),
         title=str(module.title),
@@ -97,6 +116,8 @@ def from_module(module: ModuleType, name: str | None = None) -> Scenario:
         reference_config=dict(getattr(module, "reference_config", {})),
         side_effects=str(getattr(module, "side_effects", "")),
         source=source,
+        controls=controls,
+        no_controls=no_controls,
     )
 
 

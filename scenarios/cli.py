@@ -1,6 +1,9 @@
 """``authconform scenario``: list the scenarios, run one (or several) and print the transcript,
 or save a failing stateful-model run as a new scenario file.
 
+The scenarios are entries of the one registry (kind "scenario") and run through the one runner
+(``scenarios.runner``); ``--report-dir`` writes the same reports ``authconform run`` writes.
+
 Exit codes (conformance/exitcodes.py): 0 every scenario passed or is not applicable, 1 a scenario
 failed or could not judge, 2 usage or profile error, 3 the target is unreachable.
 """
@@ -29,6 +32,8 @@ def add_parser(commands: Any) -> None:
     run.add_argument("--profile", help="profile TOML describing the target")
     run.add_argument("--fault", action="append", default=[],
                      help="bundled reference only: switch on a fault from the catalog")
+    run.add_argument("--report-dir", metavar="DIR",
+                     help="also write report.json, junit.xml, report.html and summary.md here")
     record = actions.add_parser("record", help="run the stateful model; save a failing run as a scenario file")
     record.add_argument("output", help="where to write the scenario file (.py)")
     record.add_argument("--fault", action="append", default=[],
@@ -47,9 +52,9 @@ def main(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     import json
 
-    from scenarios.catalog import all_scenarios
+    from scenarios.runner import register_all, scenario_of
 
-    scenarios = all_scenarios()
+    scenarios = sorted((scenario_of(entry) for entry in register_all()), key=lambda s: s.name)
     if args.json:
         print(json.dumps([s.describe() for s in scenarios], indent=2))
         return exitcodes.OK
@@ -75,8 +80,10 @@ def _chosen(names: list[str]) -> list[Any]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from conformance.profile import load
+    from conformance.runner import real_time
     from scenarios.runner import run_on_reference, run_scenario
 
+    started = real_time()
     scenarios = _chosen(args.names)
     overrides = {"target.base_url": args.target} if args.target else {}
     profile = load(args.profile, overrides=overrides)
@@ -106,11 +113,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         for result in results:
             counts[str(result.verdict)] = counts.get(str(result.verdict), 0) + 1
         print("scenarios: " + ", ".join(f"{n} {verdict}" for verdict, n in counts.items()))
+    if args.report_dir:
+        _write_reports(results, profile, args, started)
     if any(r.unreachable for r in results):
         return exitcodes.TARGET_UNREACHABLE
     if any(r.verdict.is_failure or r.verdict is Verdict.NON_STRICT for r in results):
         return exitcodes.CONFORMANCE_FAILURE
     return exitcodes.OK
+
+
+def _write_reports(results: list[Any], profile: Any, args: argparse.Namespace, started: float) -> None:
+    """The reports of ``authconform run``, from the runner's results of the scenarios."""
+    from pathlib import Path
+
+    from conformance.runner import RunResult, real_time
+    from reports import json_report, write_all
+    from scenarios.runner import scenario_check
+
+    run = RunResult(profile, results[0].target_name, [scenario_check(r.scenario) for r in results],
+                    [r.result for r in results], started, real_time(), {"faults": sorted(args.fault)})
+    directory = Path(args.report_dir)
+    write_all(json_report.build(run), directory)
+    print(f"reports in {directory}/")
 
 
 def _show(result: Any, total: int) -> None:

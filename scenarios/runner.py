@@ -1,65 +1,95 @@
-"""Plays a scenario against a deployment and writes its transcript.
+"""Scenarios as entries of the one registry, run by the one runner, and their transcripts.
 
-The deployment is the checks' own (``conformance.runner.Deployment``: a target, its profile, its
-signing key and redactor), so a scenario sees exactly what a check would. The transcript has one
-line per step: the step as written, the request it judged (method and path), the status, what was
-expected and the verdict. Secrets never reach it: paths pass through the deployment's redactor, and
-request bodies and headers are not shown at all.
+Each story (``scenarios.catalog.Scenario``) is an entry of ``conformance.registry`` of kind
+"scenario", id ``scenario:NAME``, whose body plays the story's steps through the ``CheckContext``
+the runner hands it. ``conformance.runner.run_check`` runs it as it runs any check: it settles the
+needs first, maps how the body ended to a verdict, settles the declared controls (a set-up login
+is the ``valid-login`` control) and keeps the evidence; reports take the result as they take a
+check's. What is the story's own is the record of its steps: the body writes one line per step
+to ``details["scenario_steps"]`` (the step as written, the request it judged, the status, what
+was expected, the verdict), and the transcript is rendered from that. Secrets never reach it:
+steps, paths and reasons pass through the deployment's redactor, and bodies and headers are not
+shown at all.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-import traceback
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from conformance import registry
 from conformance.context import CheckContext
 from conformance.errors import UsageError
 from conformance.profile import Profile
-from conformance.registry import Check, Level, Severity
-from conformance.runner import Deployment, unmet_needs
-from conformance.targets.base import Response
-from conformance.verdict import CheckOutcome, TargetUnreachable, Verdict
-from scenarios.catalog import Scenario
-from scenarios.steps import Exchange, ScenarioError, StepLog, World
+from conformance.registry import Check, Severity
+from conformance.runner import Deployment, run_check
+from conformance.verdict import CheckOutcome, NotApplicable, Result, TargetUnreachable, Verdict
+from scenarios.catalog import Scenario, all_scenarios
+from scenarios.steps import ScenarioError, StepLog, World
 
 log = logging.getLogger("authconform.scenarios")
 
+ID_PREFIX = "scenario:"
+STEPS_DETAIL = "scenario_steps"
+FAILED_STEP_DETAIL = "scenario_failed_step"
 
 
-def _elapsed() -> float:
-    """Real seconds, also while the in-process target's clock is frozen. freezegun swaps every
-    module-level reference to the real clock, so the real one is looked up in freezegun itself."""
+# ---------------------------------------------------------------------------- registry entries
+
+@dataclass(frozen=True, eq=False)
+class Play:
+    """The body of a scenario's registry entry: play the story on the context it is given."""
+
+    scenario: Scenario
+
+    def __call__(self, ctx: CheckContext) -> None:
+        play(self.scenario, ctx)
+
+
+def entry(scenario: Scenario) -> Check:
+    """The registry entry of ``scenario`` (built, not registered: see ``register_all``)."""
+    return registry.entry(
+        ID_PREFIX + scenario.name, kind=registry.SCENARIO,
+        area=registry.area_of_section(next(iter(scenario.contract))),
+        title=scenario.title, rule="; ".join(scenario.contract.values()), severity=Severity.HIGH,
+        references=scenario.checks, needs=scenario.needs, body=Play(scenario),
+        controls=scenario.controls, no_controls=scenario.no_controls,
+        # A story names the limiter's answers where it expects them ("rate-limited"): they reach
+        # its steps unchanged, and a "refused" step never takes a 429 for one.
+        counts_limits=True, about=scenario.describe())
+
+
+def register_all() -> list[Check]:
+    """Register every bundled story (once); the registry's scenario entries, in report order."""
+    known = {c.id for c in registry.all_checks(kind=registry.SCENARIO)}
+    for scenario in all_scenarios():
+        if ID_PREFIX + scenario.name not in known:
+            registry.register(entry(scenario))
+    return registry.all_checks(kind=registry.SCENARIO)
+
+
+def scenario_check(scenario: Scenario) -> Check:
+    """The registered entry of a bundled story; a story from a file (or changed in a test) gets an
+    entry built the same way, outside the catalog."""
+    register_all()
     try:
-        import freezegun.api
-    except ImportError:  # pragma: no cover - freezegun is a dependency
-        return time.perf_counter()
-    return float(freezegun.api.real_perf_counter())
+        known = registry.get(ID_PREFIX + scenario.name)
+    except registry.SelectionError:
+        known = None
+    if known is not None and isinstance(known.body, Play) and known.body.scenario == scenario:
+        return known
+    return entry(scenario)
 
 
-class ScenarioContext(CheckContext):
-    """A check context that also tells the world about every exchange of the current step."""
+def scenario_of(check: Check) -> Scenario:
+    if not isinstance(check.body, Play):
+        raise ValueError(f"{check.id} is not a scenario")
+    return check.body.scenario
 
-    world: World | None = None
 
-    def send(self, method: str, path: str, **kwargs: Any) -> Response:
-        try:
-            response = super().send(method, path, **kwargs)
-        except TargetUnreachable:
-            self._note(method, path, kwargs.get("params"), None)
-            raise
-        self._note(method, path, kwargs.get("params"), response.status)
-        return response
-
-    def _note(self, method: str, path: str, params: Mapping[str, str] | None, status: int | None) -> None:
-        if self.world is None:
-            return
-        url = path + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
-        self.world.log.exchanges.append(Exchange(method, self.redactor.text(url), status))
-
+# ---------------------------------------------------------------------------- the body
 
 @dataclass
 class StepResult:
@@ -75,38 +105,6 @@ class StepResult:
     reason: str = ""
 
 
-@dataclass
-class ScenarioResult:
-    scenario: Scenario
-    target_name: str
-    verdict: Verdict
-    reason: str = ""
-    failed_step: int | None = None
-    steps: list[StepResult] = field(default_factory=list)
-    seconds: float = 0.0
-    unreachable: bool = False
-
-    @property
-    def passed(self) -> bool:
-        return self.verdict is Verdict.PASS
-
-    def transcript(self) -> str:
-        return render(self)
-
-
-def scenario_check(scenario: Scenario) -> Check:
-    """The registry-shaped stand-in a CheckContext needs (never registered)."""
-    def body(_ctx: CheckContext) -> None:
-        raise NotImplementedError
-
-    return Check(id=f"scenario:{scenario.name}", area="properties", title=scenario.title,
-                 rule="; ".join(scenario.contract.values()), level=Level.MUST, severity=Severity.HIGH,
-                 references=tuple(scenario.checks), needs=scenario.needs, body=body,
-                 # A story names the limiter's answers where it expects them ("rate-limited"):
-                 # they reach its steps unchanged, and a "refused" step never takes a 429 for one.
-                 no_controls="a story's set-up steps are its controls", counts_limits=True)
-
-
 def unmet_assumptions(scenario: Scenario, profile: Profile) -> list[str]:
     problems = []
     for dotted, wanted in scenario.assumes.items():
@@ -120,65 +118,92 @@ def unmet_assumptions(scenario: Scenario, profile: Profile) -> list[str]:
     return problems
 
 
-def run_scenario(scenario: Scenario, deployment: Deployment) -> ScenarioResult:
-    started = _elapsed()
-    check = scenario_check(scenario)
-    result = ScenarioResult(scenario, deployment.target.name, Verdict.PASS)
-    missing = unmet_needs(check, deployment)
-    missing += [f"profile {p}" for p in unmet_assumptions(scenario, deployment.profile)]
-    if missing:
-        result.verdict, result.reason = Verdict.NOT_APPLICABLE, "needs " + "; ".join(missing)
-        result.steps = [StepResult(n, s.source(), "not run") for n, s in enumerate(scenario.steps, 1)]
-        return result
-    ctx = ScenarioContext(check, deployment.target, deployment.profile, deployment.redactor,
-                          deployment.minter())
+def play(scenario: Scenario, ctx: CheckContext) -> None:
+    """Play the steps in order; the first that ends otherwise than in "ok" ends the body the same
+    way (the runner maps it to the verdict), the steps after it are not run."""
+    problems = unmet_assumptions(scenario, ctx.profile)
+    if problems:
+        raise NotApplicable("needs " + "; ".join(f"profile {p}" for p in problems))
     world = World(ctx)
-    ctx.world = world
-    redact = deployment.redactor.text
+    redact = ctx.redactor.text
+    lines: list[dict[str, Any]] = []
+    ctx.details[STEPS_DETAIL] = lines
     for number, step in enumerate(scenario.steps, 1):
-        text = redact(step.source())
-        if result.verdict is not Verdict.PASS:
-            result.steps.append(StepResult(number, text, "not run"))
-            continue
-        world.log = StepLog()
-        verdict, reason = "ok", ""
+        world.log = StepLog(first=ctx.exchanges)
         try:
             step.run(world)
-        except CheckOutcome as outcome:
-            verdict, reason = _STEP_VERDICT[outcome.verdict], outcome.reason
-            result.verdict = outcome.verdict
-        except TargetUnreachable as exc:
-            verdict, reason = "ERROR", f"target unreachable: {exc}"
-            result.verdict, result.unreachable = Verdict.ERROR, True
-        except ScenarioError as exc:
-            verdict, reason = "ERROR", f"scenario error: {exc}"
-            result.verdict = Verdict.ERROR
-        except Exception as exc:  # a harness bug or an answer the step could not handle
-            log.debug("scenario %s step %d raised\n%s", scenario.name, number, traceback.format_exc())
-            verdict, reason = "ERROR", f"harness error: {type(exc).__name__}: {exc}"
-            result.verdict = Verdict.ERROR
-        result.steps.append(_step_result(number, text, verdict, redact(reason), world.log, step.op))
-        if result.verdict is not Verdict.PASS:
-            result.reason, result.failed_step = redact(reason), number
-    result.seconds = _elapsed() - started
-    return result
+        except Exception as exc:
+            verdict, reason = _step_verdict(exc)
+            lines.append(asdict(_step_result(world, number, redact(step.source()), verdict, redact(reason), step.op)))
+            lines += [asdict(StepResult(n, redact(later.source()), "not run"))
+                      for n, later in enumerate(scenario.steps[number:], number + 1)]
+            ctx.details[FAILED_STEP_DETAIL] = number
+            raise
+        lines.append(asdict(_step_result(world, number, redact(step.source()), "ok", "", step.op)))
 
 
 _STEP_VERDICT = {Verdict.FAIL: "FAIL", Verdict.ERROR: "ERROR", Verdict.NOT_APPLICABLE: "N/A",
                  Verdict.NON_STRICT: "FAIL", Verdict.PASS: "ok"}
 
 
-def _step_result(number: int, text: str, verdict: str, reason: str, step_log: StepLog, op: str) -> StepResult:
-    shown = step_log.judged or (step_log.exchanges[-1] if step_log.exchanges else None)
+def _step_verdict(exc: Exception) -> tuple[str, str]:
+    if isinstance(exc, CheckOutcome):
+        return _STEP_VERDICT[exc.verdict], exc.reason
+    if isinstance(exc, TargetUnreachable):
+        return "ERROR", f"target unreachable: {exc}"
+    if isinstance(exc, ScenarioError):
+        return "ERROR", f"scenario error: {exc}"
+    return "ERROR", f"harness error: {type(exc).__name__}: {exc}"  # the runner logs its traceback
+
+
+def _step_result(world: World, number: int, text: str, verdict: str, reason: str, op: str) -> StepResult:
+    step_log = world.log
+    shown = step_log.judged or world.last_exchange()
     result = StepResult(number, text, verdict, reason=reason, expected=step_log.expected,
                         action=step_log.action, summary=step_log.summary)
     if shown is not None:
         result.request = f"{shown.method} {shown.url}"
         result.status = shown.status if step_log.judged is None else step_log.status
-        result.more_requests = len(step_log.exchanges) - 1
+        result.more_requests = world.requests() - 1
     if op == "note" and verdict == "ok":
         result.verdict = ""
     return result
+
+
+# ---------------------------------------------------------------------------- results
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    target_name: str
+    verdict: Verdict
+    reason: str = ""
+    failed_step: int | None = None
+    steps: list[StepResult] = field(default_factory=list)
+    seconds: float = 0.0
+    unreachable: bool = False
+    result: Result | None = None  # the runner's result (evidence, controls), as a report takes it
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict is Verdict.PASS
+
+    def transcript(self) -> str:
+        return render(self)
+
+    @classmethod
+    def of(cls, scenario: Scenario, target_name: str, result: Result) -> ScenarioResult:
+        """The story's view of the runner's result: its steps, where it ended."""
+        recorded = result.details.get(STEPS_DETAIL)
+        steps = ([StepResult(**line) for line in recorded] if recorded
+                 else [StepResult(n, step.source(), "not run") for n, step in enumerate(scenario.steps, 1)])
+        return cls(scenario, target_name, result.verdict, result.reason, result.details.get(FAILED_STEP_DETAIL),
+                   steps, result.duration, result.reason.startswith("target unreachable"), result)
+
+
+def run_scenario(scenario: Scenario, deployment: Deployment) -> ScenarioResult:
+    """Run the story's registry entry with the one runner (``conformance.runner.run_check``)."""
+    return ScenarioResult.of(scenario, deployment.target.name, run_check(scenario_check(scenario), deployment))
 
 
 # ---------------------------------------------------------------------------- transcript

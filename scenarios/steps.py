@@ -3,7 +3,8 @@
 A scenario file lists steps as plain calls: ``login("alice", as_="phone")``, ``refresh("phone")``,
 ``replay_refresh("phone", generation=0)``, ``expect_refused("phone")``, ``advance(past="idle_timeout")``.
 Calling a step function does nothing but build a ``Step`` record (its name and arguments, checked
-against the signature at once, so a typo fails when the file is imported). The runner later plays
+against the signature at once, so a typo fails when the file is imported). A scenario is a
+registered entry of the one registry (kind "scenario", see ``scenarios.runner``) whose body plays
 each record against a ``World``: the people, devices (a device is one login's tokens), tenants and
 documents of the story, on top of the same ``CheckContext``, ``Api`` and profile the checks use.
 
@@ -16,7 +17,9 @@ them: ``{user:bob}`` (bob's user id), ``{tenant:acme}`` (the tenant's name as th
 Expectations (``expect=``): accepted (2xx), refused (4xx), unauthenticated (401), forbidden (403),
 not found (404), rate-limited (429), "accepted or rate-limited", any. A setup step (tenant, user,
 login, refresh, document, logout...) left at its default expectation is a control: when it does
-not hold the scenario cannot judge and ends in error, never in a pass or a misleading fail.
+not hold the scenario cannot judge and ends in error, never in a pass or a misleading fail. A
+set-up login with the right password is the registry's ``valid-login`` control: it is recorded as
+one, and a story that has one declares it (``scenarios.catalog``).
 Numbers come from the profile: ``count="login_account_limit"``, ``past="idle_timeout"``.
 """
 
@@ -89,11 +92,13 @@ def _check_expectation(name: str | None) -> None:
 
 @dataclass(frozen=True)
 class Step:
-    """One call in a scenario: the step's name and its arguments, as written."""
+    """One call in a scenario: the step's name and its arguments, as written, and the body that
+    plays it."""
 
     op: str
     args: tuple[Any, ...] = ()
     kwargs: tuple[tuple[str, Any], ...] = ()
+    body: Callable[..., None] | None = field(default=None, compare=False, repr=False)
 
     def source(self) -> str:
         """The step as it reads in a scenario file: ``login("alice", as_="phone")``."""
@@ -101,7 +106,20 @@ class Step:
         return f"{self.op}({', '.join(parts)})"
 
     def run(self, world: World) -> None:
-        IMPLEMENTATIONS[self.op](world, *self.args, **dict(self.kwargs))
+        body = self.body or VOCABULARY.get(self.op)
+        if body is None:
+            raise ScenarioError(f"no step {self.op!r}; steps: {', '.join(VOCABULARY)}")
+        body(world, *self.args, **dict(self.kwargs))
+
+    def argument(self, name: str) -> Any:
+        return dict(self.kwargs).get(name)
+
+    @property
+    def is_control_login(self) -> bool:
+        """A set-up login with the right password (the ``valid-login`` control)."""
+        return self.op == "fill_sessions" or (
+            self.op == "login" and self.argument("expect") is None
+            and self.argument("password") in (None, "current"))
 
 
 def literal(value: Any) -> str:
@@ -115,14 +133,15 @@ def literal(value: Any) -> str:
     return repr(value)
 
 
-IMPLEMENTATIONS: dict[str, Callable[..., None]] = {}
+# The step vocabulary (name -> body): what docs and ``steps_reference`` list.
+VOCABULARY: dict[str, Callable[..., None]] = {}
 
 
 def step(body: Callable[..., None]) -> Callable[..., Step]:
     """Register ``body(world, ...)`` as a step; the returned function builds ``Step`` records."""
     name = body.__name__
     signature = inspect.signature(body)
-    IMPLEMENTATIONS[name] = body
+    VOCABULARY[name] = body
 
     @functools.wraps(body)
     def build(*args: Any, **kwargs: Any) -> Step:
@@ -131,7 +150,7 @@ def step(body: Callable[..., None]) -> Callable[..., Step]:
         except TypeError as exc:
             raise TypeError(f"{name}(): {exc}") from None
         _check_expectation(kwargs.get("expect"))
-        return Step(name, tuple(args), tuple(kwargs.items()))
+        return Step(name, tuple(args), tuple(kwargs.items()), body)
 
     build.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=list(signature.parameters.values())[1:])
@@ -183,9 +202,10 @@ class Exchange:
 
 @dataclass
 class StepLog:
-    """What one step did: its requests, the one it judged, what it expected and what it saw."""
+    """What one step did: its requests (those the context counted after ``first``), the one it
+    judged, what it expected and what it saw."""
 
-    exchanges: list[Exchange] = field(default_factory=list)
+    first: int = 0
     judged: Exchange | None = None
     expected: str = ""
     status: int | None = None
@@ -207,6 +227,23 @@ class World:
         self.phones: dict[str, Any] = {}  # person -> their authenticator (conformance.checks.mfa.Phone)
         self.backup_codes: dict[str, list[str]] = {}  # person -> unused backup codes
         self.challenges: dict[str, tuple[str, str]] = {}  # label -> (person, MFA challenge token)
+
+    # -------------------------------------------------------------- the step's requests
+    def requests(self) -> int:
+        """How many requests the current step has sent."""
+        return self.ctx.exchanges - self.log.first
+
+    def last_exchange(self) -> Exchange | None:
+        """The current step's latest request, as the check context's evidence recorded it."""
+        if not self.requests() or not self.ctx.evidence:
+            return None
+        record = self.ctx.evidence[-1]
+        response = record.get("response")
+        return Exchange(record["request"]["method"], record["request"]["url"],
+                        response["status"] if response else None)
+
+    def login_control(self, who: str, status: int) -> None:
+        self.ctx.record_control("valid-login", True, f"{who} logged in with the right password ({status})")
 
     # -------------------------------------------------------------- lookups
     def device(self, label: str) -> Device:
@@ -279,7 +316,7 @@ class World:
         """Judge ``response``: a default expectation is a control (error), an explicit one the rule."""
         name = expectation or default
         holds, shown = EXPECTATIONS[name]
-        self.log.judged = self.log.exchanges[-1] if self.log.exchanges else None
+        self.log.judged = self.last_exchange()
         self.log.expected, self.log.status = name, response.status
         if holds(self.ctx, response):
             return True
@@ -384,7 +421,7 @@ def tenant(w: World, name: str, *, admin: str) -> None:
         principal = w.ctx.users.tenant_admin(accounts[0].tenant)
     else:
         principal = w.ctx.users.tenant_admin()
-        w.log.judged = w.log.exchanges[-1] if w.log.exchanges else None
+        w.log.judged = w.last_exchange()
         w.log.expected, w.log.status = "accepted", w.log.judged.status if w.log.judged else None
     w.tenants[name] = Tenant(name, principal.tenant, admin)
     w.people[admin] = Person(admin, principal, name)
@@ -454,6 +491,8 @@ def login(w: World, who: str, *, as_: str | None = None, password: str | None = 
     w.expect(response, expect, f"login of {who} on {label}")
     if expect is None and label not in w.devices:
         raise ControlFailed(f"login of {who} answered {response.status} without tokens")
+    if expect is None and password in (None, "current"):
+        w.login_control(who, response.status)
 
 
 @step
@@ -506,6 +545,7 @@ def fill_sessions(w: World, who: str, *, prefix: str) -> None:
         if _ok(response.status):
             w.keep(label, who, w.api.tokens_from(response))
         w.expect(response, None, f"login of {who} on {label}")
+        w.login_control(who, response.status)
     w.advance(spacing)  # the next login also stays clear of the limiter
     w.log.action = ""
     w.log.summary = f"{count} devices: {prefix}1 .. {prefix}{count}"
@@ -784,7 +824,7 @@ def _judge_forgeries(w: World, tokens: Sequence[tuple[str, str]], what: str) -> 
         w.ctx.redactor.add(token)
         response = w.api.me(token, note=f"{what}: {variant}")
         forging.note_recipe(w.ctx.evidence, token, w.ctx.redactor.text)
-        w.log.judged, w.log.status = w.log.exchanges[-1], response.status
+        w.log.judged, w.log.status = w.last_exchange(), response.status
         if not w.ctx.refused(response):
             accepted.append(f"{variant} ({response.status})")
     w.log.expected = "refused"
@@ -938,10 +978,10 @@ def use_challenge(w: World, challenge: str, *, expect: str = "refused") -> None:
     w.expect(response, expect, f"{challenge}'s MFA challenge token used as an access token")
 
 
-__all__ = [name for name in IMPLEMENTATIONS] + ["Step", "World", "EXPECTATIONS", "ScenarioError"]
+__all__ = [name for name in VOCABULARY] + ["Step", "World", "EXPECTATIONS", "ScenarioError"]
 
 
 def steps_reference() -> Mapping[str, str]:
     """Every step with its one-line description (for ``authconform scenario steps`` and docs)."""
     return {name: (inspect.getdoc(body) or "").split("\n\n")[0].replace("\n", " ")
-            for name, body in IMPLEMENTATIONS.items()}
+            for name, body in VOCABULARY.items()}

@@ -16,9 +16,9 @@ from typing import Any
 from conformance.api import Principal, Tokens
 from conformance.context import CheckContext
 from conformance.profile import CONTRACT_PASSWORD_MAX
-from conformance.registry import Severity, check
+from conformance.registry import Level, Severity, check
 from conformance.targets.base import Response
-from conformance.verdict import ControlFailed, NotApplicable
+from conformance.verdict import CannotJudge, ControlFailed, NotApplicable
 
 # Only the in-process target reads this header: it sets the client address of the request, so a
 # check can spread login attempts over many client IPs without tripping the login limiter.
@@ -487,23 +487,38 @@ def _bearer_challenge(response: Response) -> str | None:
     return None
 
 
+# A token of the right form whose signature is no signature: every verifier refuses it.
+BAD_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.not-a-signature"
+
+
+def _lowest_role_token(ctx: CheckContext) -> tuple[str, Tokens]:
+    """A user of the lowest declared role, logged in, and the valid-token control on its token."""
+    roles = ctx.profile.roles_by_level()
+    role = roles[0] if roles else "viewer"
+    tokens = ctx.api.login(ctx.users.create(role))
+    me = ctx.api.me(tokens, note="control: valid token")
+    ctx.record_control("valid-token", _ok(me.status), f"a valid access token answered {me.status}")
+    ctx.control(_ok(me.status), f"a valid access token was refused ({me.status})")
+    return role, tokens
+
+
+def _with_bad_token(ctx: CheckContext) -> Response:
+    if ctx.profile.tokens.delivery == "cookie":
+        return ctx.api.call("me", cookies={ctx.profile.tokens.access_cookie: BAD_TOKEN}, note="bad token")
+    return ctx.api.call("me", auth=BAD_TOKEN, note="bad token")
+
+
 @check(
     "CRED-ERROR-FORMAT",
     controls=("valid-token", "liveness"),
     title="call a protected route with no token, a bad token, and too little privilege; read the errors",
-    rule='errors are JSON {"error", "message"}; a 401 carries WWW-Authenticate: Bearer '
-         '(error="invalid_token" when a token was sent); a missing token is 401, too little privilege 403',
+    rule='errors are JSON {"error", "message"}; a 401 carries WWW-Authenticate: Bearer; a missing or bad '
+         'token is 401, too little privilege 403',
     severity=Severity.LOW,
-    references=("RFC 6750 §3", "RFC 6750 §3.1", "ASVS 4.1.1", "API8:2023"),
+    references=("RFC 6750 §3", "ASVS 4.1.1", "API8:2023"),
 )
 def error_format(ctx: CheckContext) -> None:
-    roles = ctx.profile.roles_by_level()
-    role = roles[0] if roles else "viewer"
-    user = ctx.users.create(role)
-    tokens = ctx.api.login(user)
-    me = ctx.api.me(tokens, note="control: valid token")
-    ctx.record_control("valid-token", _ok(me.status), f"a valid access token answered {me.status}")
-    ctx.control(_ok(me.status), f"a valid access token was refused ({me.status})")
+    role, tokens = _lowest_role_token(ctx)
     ctx.keep_alive(tokens, "the check's valid access token")
     problems: list[str] = []
 
@@ -515,21 +530,13 @@ def error_format(ctx: CheckContext) -> None:
         if _bearer_challenge(anonymous) is None:
             problems.append("401 without a token has no WWW-Authenticate: Bearer header")
 
-    bad_token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.not-a-signature"
-    if ctx.profile.tokens.delivery == "cookie":
-        bad = ctx.api.call("me", cookies={ctx.profile.tokens.access_cookie: bad_token}, note="bad token")
-    else:
-        bad = ctx.api.call("me", auth=bad_token, note="bad token")
+    bad = _with_bad_token(ctx)
     if bad.status != 401:
         problems.append(f"a request with an invalid token answered {bad.status}, not 401")
     else:
         problems += _error_shape_problems(bad, "401 with an invalid token")
-        challenge = _bearer_challenge(bad)
-        if challenge is None:
+        if _bearer_challenge(bad) is None:
             problems.append("401 with an invalid token has no WWW-Authenticate: Bearer header")
-        elif ctx.profile.tokens.delivery != "cookie" and not re.search(
-                r'error\s*=\s*"?invalid_token"?', challenge):
-            problems.append('401 with an invalid token has no error="invalid_token" in WWW-Authenticate')
 
     forbidden_route = _route_beyond(ctx, role)
     if forbidden_route is not None:
@@ -540,6 +547,36 @@ def error_format(ctx: CheckContext) -> None:
             problems += _error_shape_problems(denied, "403 for too little privilege")
     ctx.details["problems"] = problems
     ctx.expect(not problems, "; ".join(problems))
+
+
+@check(
+    "CRED-WWW-AUTH-ERROR",
+    # RFC 6750 §3: a failed token SHOULD be named with the error attribute of the challenge.
+    level=Level.SHOULD,
+    controls=("valid-token",),
+    title="send a bad bearer token; read the WWW-Authenticate challenge of the refusal",
+    rule='the refusal of a sent but invalid bearer token SHOULD name it: WWW-Authenticate: Bearer '
+         'error="invalid_token"',
+    severity=Severity.LOW,
+    references=("RFC 6750 §3", "RFC 6750 §3.1"),
+)
+def www_authenticate_error(ctx: CheckContext) -> None:
+    if ctx.profile.tokens.delivery == "cookie":
+        raise NotApplicable("tokens travel in cookies: the Bearer challenge of RFC 6750 is for tokens sent in "
+                            "the Authorization header")
+    _lowest_role_token(ctx)
+    bad = _with_bad_token(ctx)
+    if not ctx.refused(bad):
+        raise CannotJudge(f"an invalid token was accepted ({bad.status}): there is no refusal to read "
+                          "(TOK-SIG-BROKEN judges the acceptance)")
+    ctx.decisive()
+    challenge = _bearer_challenge(bad)
+    ctx.details["challenge"] = challenge or ""
+    ctx.expect(challenge is not None, f"the refusal of an invalid token ({bad.status}) has no "
+                                      "WWW-Authenticate: Bearer challenge, so it names no error")
+    ctx.expect(bool(re.search(r'error\s*=\s*"?invalid_token"?', challenge or "")),
+               f'the refusal of an invalid token ({bad.status}) challenges with {challenge!r}, without '
+               'error="invalid_token"')
 
 
 def _route_beyond(ctx: CheckContext, role: str) -> str | None:

@@ -22,7 +22,7 @@ from conformance.checks._support import (
     users_per_role,
 )
 from conformance.context import CheckContext
-from conformance.registry import Severity, check
+from conformance.registry import Level, Severity, check
 from conformance.targets.base import Response
 from conformance.verdict import NotApplicable
 
@@ -134,36 +134,73 @@ def object_access(ctx: CheckContext) -> None:
         ctx.expect(ok(status), f"the tenant admin could not {verb} a document of their tenant ({status})")
 
 
-@check(
-    "TEN-CROSS-TENANT-404",
-    controls=("valid-token", "no-token", "liveness"),
-    title="every role of tenant B reads, updates and deletes tenant A's document and a missing id",
-    rule="a cross-tenant object answers exactly like a missing one (404), so ids do not leak",
-    severity=Severity.CRITICAL,
-    references=TEN_REFS + ("ASVS 4.2.2",),
-    needs=("tenants", "documents"),
-)
-def cross_tenant_404(ctx: CheckContext) -> None:
+@dataclass(frozen=True)
+class Probe:
+    """One role of tenant B doing one thing to tenant A's document and to a missing id."""
+
+    role: str
+    verb: str
+    foreign: tuple[int, tuple[str, ...], str]
+    missing: tuple[int, tuple[str, ...], str]
+
+
+def _foreign_and_missing(ctx: CheckContext) -> tuple[Member, Doc, list[Probe]]:
+    """Every role of a second tenant reads, updates and deletes tenant A's document and a missing
+    id; the shapes of the two answers side by side."""
     owner = _member(ctx, "editor")
     ctx.baseline(owner.tokens)
     doc = _create_doc(ctx, owner)
     absent = missing_id(doc.id)
     tenant_b = other_tenant(ctx, owner.user.tenant)
-    differences: list[str] = []
     foreign_users = users_per_role(ctx, ctx.profile.roles_by_level(), tenant_b)
     if not foreign_users:
         raise NotApplicable(f"the suite can get no user of a second tenant ({tenant_b})")
+    probes = []
     for role, user in foreign_users.items():
         member = Member(user, login(ctx, user))
         for verb, call in (("read", _get), ("update", _update), ("delete", _delete)):
             missing = _shape(call(ctx, member.tokens, absent, f"tenant-B {role} {verb}s a missing id"))
             foreign = _shape(call(ctx, member.tokens, doc.id, f"tenant-B {role} {verb}s A's document"))
             ctx.control(missing[0] != 429 and foreign[0] != 429, "the rate limiter answered 429")
-            if foreign != missing:
-                differences.append(f"{role} {verb}: {foreign[0]} {list(foreign[1])} vs missing "
-                                   f"{missing[0]} {list(missing[1])}")
+            probes.append(Probe(role, verb, foreign, missing))
+    return owner, doc, probes
+
+
+@check(
+    "TEN-CROSS-TENANT-404",
+    controls=("valid-token", "no-token", "liveness"),
+    title="every role of tenant B reads, updates and deletes tenant A's document and a missing id",
+    rule="a cross-tenant object answers with the status of a missing one (404), so ids do not leak",
+    severity=Severity.CRITICAL,
+    references=TEN_REFS + ("ASVS 4.2.2",),
+    needs=("tenants", "documents"),
+)
+def cross_tenant_404(ctx: CheckContext) -> None:
+    owner, doc, probes = _foreign_and_missing(ctx)
+    differences = [f"{p.role} {p.verb}: {p.foreign[0]} vs missing {p.missing[0]}"
+                   for p in probes if p.foreign[0] != p.missing[0]]
     ctx.expect(not differences, "tenant A's document answers unlike a missing one: " + "; ".join(differences))
     ctx.expect(_intact(ctx, owner, doc), "tenant B changed or deleted tenant A's document")
+
+
+@check(
+    "TEN-CROSS-TENANT-BODY",
+    # The status is the MUST (TEN-CROSS-TENANT-404); a body that tells the two apart leaks less
+    # plainly, and the contract's "exactly like" asks it of the body as a SHOULD.
+    level=Level.SHOULD,
+    controls=("valid-token", "no-token", "liveness"),
+    title="every role of tenant B asks for tenant A's document and a missing id; compare the bodies",
+    rule="a cross-tenant object SHOULD answer with the body of a missing one (the same fields and error code)",
+    severity=Severity.MEDIUM,
+    references=TEN_REFS + ("ASVS 4.2.2",),
+    needs=("tenants", "documents"),
+)
+def cross_tenant_body(ctx: CheckContext) -> None:
+    _owner, _doc, probes = _foreign_and_missing(ctx)
+    differences = [f"{p.role} {p.verb}: {list(p.foreign[1])} {p.foreign[2]!r} vs missing {list(p.missing[1])} "
+                   f"{p.missing[2]!r}" for p in probes if p.foreign[1:] != p.missing[1:]]
+    ctx.expect(not differences, "tenant A's document answers with another body than a missing one: "
+               + "; ".join(differences))
 
 
 @check(

@@ -103,13 +103,15 @@ def test_one_seed_per_run_under_a_randomized_profile(monkeypatch: pytest.MonkeyP
     assert os.environ[hypothesis_profiles.SEED_ENV] == str(first)
 
 
-def test_an_internal_bug_exits_70_not_2(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    def broken(*_args: object) -> list[registry.Check]:
-        raise KeyError("a harness bug")
+@pytest.mark.parametrize("error", [KeyError, ValueError])
+def test_an_internal_bug_exits_70_not_2(error: type[Exception], monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(*_args: object, **_kwargs: object) -> list[registry.Check]:
+        raise error("a harness bug")
 
     monkeypatch.setattr(registry, "select", broken)
     assert main(["checks"]) == exitcodes.INTERNAL_ERROR
-    assert "internal error" in capsys.readouterr().err
+    assert f"internal error: {error.__name__}" in capsys.readouterr().err
 
 
 def test_project_usage_errors_still_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,6 +10,7 @@ from reference_runs import run_on_reference
 
 from conformance import registry
 from conformance.checks.credentials import cliffs_delta, timing_separated
+from conformance.selftest import killing_verdict
 from conformance.verdict import Result, Verdict
 from reference_impl.faults import CATALOG
 
@@ -47,7 +48,8 @@ def test_check_passes_on_the_clean_reference(check_id: str) -> None:
 @pytest.mark.parametrize(("fault", "check_id"), FAULT_CASES)
 def test_check_fails_with_the_fault_that_names_it(fault: str, check_id: str) -> None:
     result = run(check_id, frozenset({fault}))
-    assert result.verdict is Verdict.FAIL, f"{fault}: {result.verdict} {result.reason}"
+    # A broken MUST fails; a broken SHOULD is non-strict (the verdict the kill matrix counts).
+    assert str(result.verdict) == killing_verdict(check_id), f"{fault}: {result.verdict} {result.reason}"
 
 
 @pytest.mark.parametrize("check_id", ["COOK-FLAGS", "COOK-CSRF"])

@@ -9,6 +9,7 @@ from reference_runs import run_on_reference
 from conformance import profile, registry
 from conformance.checks._support import missing_id
 from conformance.checks.sessions import _counter_like
+from conformance.selftest import killing_verdict
 from conformance.verdict import Verdict
 from reference_impl.faults import CATALOG
 
@@ -45,7 +46,8 @@ def test_check_passes_on_the_clean_reference(check_id: str) -> None:
 @pytest.mark.parametrize(("fault", "check_id"), FAULT_CASES)
 def test_check_fails_with_the_fault_that_names_it(fault: str, check_id: str) -> None:
     result = run(check_id, frozenset({fault}))
-    assert result.verdict is Verdict.FAIL, f"{fault}: {result.verdict} {result.reason}"
+    # A broken MUST fails; a broken SHOULD is non-strict (the verdict the kill matrix counts).
+    assert str(result.verdict) == killing_verdict(check_id), f"{fault}: {result.verdict} {result.reason}"
 
 
 def test_limiter_race_is_caught_on_every_run() -> None:

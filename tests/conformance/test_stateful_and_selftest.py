@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from reference_runs import run_on_reference
 
-from conformance.checks.stateful import NO_SHRINK_VARIABLE
+from conformance.checks.stateful import without_shrinking
 from conformance.verdict import Result, Verdict
 from reference_impl.faults import CATALOG
 
@@ -38,16 +38,16 @@ def test_at_least_three_stateful_faults_name_the_model() -> None:
 
 def test_the_same_seed_finds_the_same_sequence(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTHCONF_HYPOTHESIS_SEED", "4")
-    monkeypatch.setenv(NO_SHRINK_VARIABLE, "1")  # shrinking has a time budget; generation has none
-    first, second = run_stateful(frozenset({"evict-newest"})), run_stateful(frozenset({"evict-newest"}))
+    with without_shrinking():  # shrinking has a time budget; generation has none
+        first, second = run_stateful(frozenset({"evict-newest"})), run_stateful(frozenset({"evict-newest"}))
     assert first.verdict is second.verdict is Verdict.FAIL
     assert [r["op"] for r in first.details["stateful_records"]] == [r["op"] for r in second.details["stateful_records"]]
 
 
 @pytest.mark.parametrize("fault", STATEFUL_FAULTS)
-def test_the_stateful_model_catches_every_fault_that_names_it(fault: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(NO_SHRINK_VARIABLE, "1")  # only the kill matters here; shrinking is tested below
-    result = run_stateful(frozenset({fault}))
+def test_the_stateful_model_catches_every_fault_that_names_it(fault: str) -> None:
+    with without_shrinking():  # only the kill matters here; shrinking is tested below
+        result = run_stateful(frozenset({fault}))
     assert result.verdict is Verdict.FAIL, f"{fault}: {result.verdict} {result.reason}"
 
 

@@ -49,3 +49,26 @@ def test_scenario_run_against_an_unreachable_target_exits_3(tmp_path: Path) -> N
     code = main(["scenario", "run", "session-fixation", "--target", f"http://127.0.0.1:{port}",
                  "--profile", str(profile)])
     assert code == exitcodes.TARGET_UNREACHABLE
+
+
+def test_scenario_run_writes_the_reports_of_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    code = main(["scenario", "run", "shared-computer-logout", "--fault", "logout-client-side-only",
+                 "--report-dir", str(tmp_path)])
+    assert code == exitcodes.CONFORMANCE_FAILURE
+    report = json.loads((tmp_path / "report.json").read_text())
+    (entry,) = report["checks"]
+    assert entry["id"] == "scenario:shared-computer-logout" and entry["kind"] == "scenario"
+    assert entry["verdict"] == "fail" and entry["details"]["scenario_steps"]
+    page = (tmp_path / "report.html").read_text()
+    assert "ended at step" in page and "<code>logout(&#34;library-pc&#34;)</code>" in page
+    assert "Story (" in (tmp_path / "summary.md").read_text() and (tmp_path / "junit.xml").is_file()
+
+
+def test_checks_lists_scenarios_by_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["checks", "--kind", "scenario"]) == exitcodes.OK
+    out = capsys.readouterr().out
+    assert "scenario:stolen-refresh-replay" in out and "TOK-ALG-NONE" not in out
+    assert main(["checks"]) == exitcodes.OK
+    assert "scenario:" not in capsys.readouterr().out

@@ -78,8 +78,56 @@ def test_transcript_has_one_line_per_step_and_no_secrets() -> None:
 def test_the_scenario_docs_name_every_step() -> None:
     from pathlib import Path
 
-    from scenarios.steps import IMPLEMENTATIONS
+    from scenarios.steps import VOCABULARY
 
     text = (Path(__file__).parents[2] / "docs" / "scenarios.md").read_text()
-    missing = [name for name in IMPLEMENTATIONS if f"`{name}`" not in text]
+    missing = [name for name in VOCABULARY if f"`{name}`" not in text]
     assert not missing, f"docs/scenarios.md does not describe the steps {missing}"
+
+
+def test_every_story_is_a_registry_entry_of_kind_scenario_and_checks_stay_apart() -> None:
+    from scenarios.runner import register_all, scenario_check
+
+    entries = register_all()
+    assert {e.id for e in entries} == {f"scenario:{s.name}" for s in SCENARIOS}
+    assert all(e.kind == registry.SCENARIO and e.controls or e.no_controls for e in entries)
+    assert not [c for c in registry.all_checks() if c.kind != registry.CHECK]  # a contract run: checks only
+    assert len(registry.all_checks(kind=None)) == len(registry.all_checks()) + len(entries)
+    for scenario in SCENARIOS:
+        assert scenario_check(scenario) is registry.get(f"scenario:{scenario.name}")
+    described = registry.get("scenario:stolen-refresh-replay").describe()
+    assert described["kind"] == "scenario" and described["area"] == "revocation"
+    assert described["controls"] == ["valid-login"] and described["scenario"]["caught_by_faults"]
+
+
+def test_a_scenario_runs_through_the_one_runner_with_its_controls_and_evidence() -> None:
+    from conformance.runner import run_check
+
+    scenario = next(s for s in SCENARIOS if s.name == "stolen-refresh-replay")
+    entry = registry.get("scenario:stolen-refresh-replay")
+    deployment = reference_deployment(scenario, PROFILE, ["reuse-no-family-revoke"])
+    try:
+        result = run_check(entry, deployment)
+    finally:
+        deployment.target.close()
+    assert result.verdict is Verdict.FAIL and result.check_id == entry.id
+    assert [c["name"] for c in result.controls if c["held"]][:1] == ["valid-login"]
+    assert any(e["request"]["url"] == "/auth/refresh" for e in result.evidence)
+    steps = result.details["scenario_steps"]
+    assert len(steps) == len(scenario.steps) and steps[result.details["scenario_failed_step"] - 1]["verdict"] == "FAIL"
+
+
+def test_a_story_without_a_set_up_login_says_why_it_has_no_controls(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from scenarios.catalog import ScenarioFileError, load_file
+
+    story = Path(str(tmp_path)) / "guesses.py"
+    story.write_text('from scenarios.steps import login_attempts, tenant\n'
+                     'title = "t"\nthreat = "x"\ncontract = {"6": "login is limited"}\n'
+                     'checks = ("RL-LOGIN-ACCOUNT",)\nneeds = ("rate_limit_login",)\n'
+                     'steps = [tenant("acme", admin="alice"), login_attempts("alice", count=3)]\n')
+    with pytest.raises(ScenarioFileError, match="no_controls"):
+        load_file(story)
+    story.write_text(story.read_text() + 'no_controls = "the sign-up is its set-up"\n')
+    assert load_file(story).no_controls == "the sign-up is its set-up"

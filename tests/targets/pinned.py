@@ -377,6 +377,26 @@ CHANGES: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+# ---- branch engine (issue 16, item 8): the SHOULD rules of the contract have their own checks.
+# CRED-WWW-AUTH-ERROR (RFC 6750's error="invalid_token", a SHOULD) and TEN-CROSS-TENANT-BODY (the
+# body of a foreign object's 404) are new; CRED-ERROR-FORMAT no longer judges the error attribute.
+NO_ERROR_ATTRIBUTE = 'its refusal of a bad token names no error="invalid_token" (a SHOULD of RFC 6750 §3)'
+ENGINE_PINS: dict[str, dict[str, tuple[str, str]]] = {
+    'notes': {'CRED-WWW-AUTH-ERROR': ('non-strict', 'a bad token is refused with 422 and no WWW-Authenticate')},
+    'shop': {'CRED-WWW-AUTH-ERROR': ('non-strict', 'FastAPI\'s HTTPBearer challenges with a bare "Bearer"')},
+    'portal': {'CRED-WWW-AUTH-ERROR': ('not-applicable', 'tokens travel in cookies, not as bearer tokens')},
+    'members': {'CRED-WWW-AUTH-ERROR': ('non-strict', NO_ERROR_ATTRIBUTE)},
+    'tracker': {'CRED-WWW-AUTH-ERROR': ('non-strict', 'its 401 for a bad token carries no WWW-Authenticate')},
+    'ledger': {'CRED-WWW-AUTH-ERROR': ('non-strict', NO_ERROR_ATTRIBUTE),
+               'CRED-ERROR-FORMAT': ('pass', 'its one deviation (no error="invalid_token") is now '
+                                              'CRED-WWW-AUTH-ERROR\'s, a SHOULD')},
+    'vault': {'CRED-WWW-AUTH-ERROR': ('pass', 'its 401 for a bad token names error="invalid_token"')},
+}
+for _name, _pins in ENGINE_PINS.items():
+    CHANGES[_name].update(_pins)
+    CHANGES[_name]['TEN-CROSS-TENANT-BODY'] = ('not-applicable', 'no tenants (and no tenant documents)')
+# ---- end of branch engine
+
 
 def expected_verdicts(name: str) -> dict[str, str]:
     expected = {check_id: verdict for verdict, ids in EXPECTED[name].items() for check_id in ids}
