@@ -26,6 +26,7 @@ from tomlkit.exceptions import ParseError
 
 from conformance.profile import (
     DEFAULT_PROFILE,
+    LEGACY_OPERATIONS,
     OPERATION_CAPABILITY,
     ProfileError,
     json_schema,
@@ -62,7 +63,8 @@ def main(args: argparse.Namespace) -> int:
         offered = sorted(name for name in loaded.operations if loaded.offers(name))
         print(f"{args.file}: valid profile {loaded.name!r}"
               + (' (extends "reference")' if loaded.extends else "")
-              + f"; {len(loaded.capabilities)} capabilities, operations: {', '.join(offered)}")
+              + f"; {len(loaded.capabilities)} capabilities, operations: {', '.join(offered)}"
+              + (f"; resources: {', '.join(r.name for r in loaded.resource_list())}" if loaded.resource_list() else ""))
         return 0
     text, notes = upgrade(Path(args.file), for_reference=args.reference)
     if args.write:
@@ -157,6 +159,9 @@ def _own_routes(document: tomlkit.TOMLDocument) -> list[str]:
         if name not in tokens:
             notes.append(f"tokens.{name}: was the reference's {getattr(reference.tokens, name)!r}, now empty "
                          "(the target sets none): write the target's own if it has one")
+    if not data.get("resources") and any(n in mapped for n in LEGACY_OPERATIONS.values()):
+        notes.append("operations document_*: still read as the one resource \"documents\"; declare [[resources]] "
+                     "to have the object-level checks judge each resource of the target (docs/targets.md)")
     if "max_length" not in (data.get("passwords") or {}):
         notes.append("passwords.max_length: was 128, now none (0): write the target's maximum if it has one")
     return notes
