@@ -163,16 +163,19 @@ def judge_each(ctx: CheckContext, resources: list[Resource], judge: Callable[[Re
     skipped: list[str] = []
     first: Exception | None = None
     judged: list[str] = []
+    each: dict[str, str] = {}
     for resource in resources:
         try:
             found = judge(resource)
         except (NotApplicable, CannotJudge, ControlFailed) as exc:
             skipped.append(f"{resource.name} ({exc.reason})")
+            each[resource.name] = f"not judged: {exc.reason}"
             first = first or exc
             continue
         judged.append(resource.name)
+        each[resource.name] = "fail" if found else "pass"
         problems += [f"{resource.name}: {problem}" for problem in found]
-    ctx.details["resources"] = {"judged": judged, "not_judged": skipped}
+    ctx.details["resources"] = {"judged": judged, "not_judged": skipped, "each": each}
     if not judged and first is not None:
         raise first
     ctx.expect(not problems, "; ".join(problems))

@@ -113,6 +113,7 @@ def test_a_fault_of_the_second_resource_is_named_by_it(fault: str) -> None:
     result = run_on_reference(check_id, frozenset({fault}))
     assert result.verdict is Verdict.FAIL
     assert result.reason.startswith("notes: ") and "documents:" not in result.reason
+    assert result.details["resources"]["each"] == {"documents": "pass", "notes": "fail"}
     assert any(str(item.get("note", "")).startswith("notes: ") for item in result.evidence)
     assert run_on_reference(check_id, frozenset({fault}), base=_only("documents")).verdict is Verdict.PASS
 
