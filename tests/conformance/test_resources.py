@@ -161,3 +161,26 @@ def test_a_resource_costs_a_bounded_number_of_requests(counted: list[str]) -> No
         assert run_on_reference(check_id, base=_only("notes")).verdict is Verdict.PASS
         figures[check_id] = sum(1 for line in counted if "/notes" in line)
     assert all(0 < n <= 120 for n in figures.values()), figures
+
+
+def test_upgrade_writes_the_document_operations_as_a_resource(tmp_path: Any) -> None:
+    from conformance.profile_cli import upgrade
+
+    path = tmp_path / "old.toml"
+    path.write_text(OWN + """
+[operations.document_create]
+method = "POST"
+path = "/memos"
+fields = { title = "subject" }
+id_field = "memo_id"
+[operations.document_get]
+method = "GET"
+path = "/memos/{id}"
+""")
+    text, notes = upgrade(path, resources=True)
+    assert any("written as the resource 'documents'" in note for note in notes)
+    upgraded = loads(text, source="new.toml")
+    assert upgraded.resources == loads(path.read_text(), source="old.toml").resource_list()
+    path.write_text(text)
+    again, notes = upgrade(path, resources=True)
+    assert any("already declared" in note for note in notes) and again.count("[[resources]]") == 1
