@@ -60,15 +60,17 @@ class Cast:
     ctx: CheckContext
     made: dict[tuple[str, str], Member] = field(default_factory=dict)
 
-    def get(self, role: str, tenant: str | None = None, *, key: str = "") -> Member:
+    def get(self, role: str, tenant: str | None = None, *, key: str = "", other_than: Member | None = None) -> Member:
+        """A user of ``role`` (in ``tenant``), the same for the same ``key``; with ``other_than``,
+        never that user (one pre-provisioned account cannot be both owner and intruder)."""
         slot = (role, key or (tenant or ""))
         if slot not in self.made:
-            self.made[slot] = _member(self.ctx, role, tenant)
+            self.made[slot] = _member(self.ctx, role, tenant, other_than.user if other_than else None)
         return self.made[slot]
 
 
-def _member(ctx: CheckContext, role: str, tenant: str | None = None) -> Member:
-    user = ctx.users.create(role, tenant=tenant)
+def _member(ctx: CheckContext, role: str, tenant: str | None = None, other_than: Principal | None = None) -> Member:
+    user = ctx.users.create(role, tenant=tenant, distinct_from=other_than)
     return Member(user, login(ctx, user))
 
 
@@ -206,7 +208,7 @@ def object_access(ctx: CheckContext) -> None:
 
     def judge(resource: Resource) -> list[str]:
         owner = cast.get(_owner_role(resource), key="owner")
-        peer = cast.get(_owner_role(resource), key="peer")
+        peer = cast.get(_owner_role(resource), key="peer", other_than=owner)
         obj = _create(ctx, resource, owner)
         problems: list[str] = []
         read = _call(ctx, "read", owner.tokens, obj, obj.id, "owner reads own object")
@@ -520,7 +522,7 @@ def _attacker(ctx: CheckContext, cast: Cast, resource: Resource, owner: Member) 
             raise NotApplicable("every user may read its objects (ownership tenant-read) and there is no "
                                 "second tenant")
         return cast.get(_owner_role(resource), other_tenant(ctx, owner.user.tenant))
-    return cast.get(_owner_role(resource), key="peer")
+    return cast.get(_owner_role(resource), key="peer", other_than=owner)
 
 
 @check(
