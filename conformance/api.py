@@ -10,13 +10,15 @@ terms; this module translates, and refuses to call an operation the profile does
 from __future__ import annotations
 
 import base64
+import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 from conformance.minting import split
+from conformance.profile import MARKER, Resource
 from conformance.targets.base import Response
 from conformance.verdict import ControlFailed, NotApplicable
 
@@ -164,6 +166,85 @@ class Api:
         if operation in CREATING and 200 <= response.status < 300:
             self._remember(operation, response, body or {})
         return response
+
+    # -------------------------------------------------------------- resources of the target's own API
+    def resource(
+        self,
+        resource: Resource,
+        verb: str,
+        *,
+        auth: Tokens | str | None,
+        object_id: str = "",
+        marker: str = "",
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        note: str = "",
+    ) -> Response:
+        """Call one operation of a declared resource (``verb``: create, read, update, delete, list).
+        ``object_id`` fills {id}; ``marker`` replaces "{marker}" in the body template (a fresh text
+        when empty); ``body`` adds fields over the template."""
+        op = resource.operation(verb)
+        if not op.offered:
+            raise NotApplicable(f"resource {resource.name} has no {verb} operation")
+        user = auth.user if isinstance(auth, Tokens) else None
+        path = op.path
+        for name in op.placeholders():
+            value = object_id if name == "id" else (user.placeholder(name) if user is not None else "")
+            if not value:
+                raise ControlFailed(f"resource {resource.name} {verb} ({op.path}) needs {{{name}}}, which the "
+                                    "suite does not know for this call")
+            path = path.replace("{" + name + "}", quote(str(value), safe=""))
+        request_headers = dict(headers or {})
+        request_cookies: dict[str, str] = {}
+        if auth is not None:
+            self._authenticate(op.method, auth, request_headers, request_cookies, True)
+        payload = self.resource_body(resource, verb, marker)
+        payload.update(body or {})
+        kwargs: dict[str, Any] = {}
+        if payload or op.method in ("POST", "PUT", "PATCH"):
+            if op.form == "form":
+                kwargs["form"] = {k: str(v) for k, v in payload.items()}
+            else:
+                kwargs["json_body"] = payload
+        return self.ctx.send(op.method, path, headers=request_headers, params=params, cookies=request_cookies,
+                             note=note or f"{resource.name} {verb}", **kwargs)
+
+    def resource_body(self, resource: Resource, verb: str, marker: str = "") -> dict[str, Any]:
+        """The operation's body template with "{marker}" replaced (by a fresh text when ``marker`` is empty)."""
+        marker = marker or "authconform-" + secrets.token_hex(8)
+        return {name: value.replace(MARKER, marker) if isinstance(value, str) else value
+                for name, value in resource.operation(verb).body.items()}
+
+    def created_id(self, resource: Resource, response: Response, sent: dict[str, Any]) -> str:
+        """The id of the object a create answered: the sent id_sent field, else the answer at
+        id_path, else (an older profile's id_field) the value sent under that name."""
+        create = resource.create
+        if create.id_sent:
+            value = sent.get(create.id_sent)
+            return str(value) if value is not None else ""
+        value = json_path(response.json(), create.id_path)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            return str(value)
+        value = sent.get(create.id_path)
+        return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+
+    def resource_rows(self, resource: Resource, response: Response) -> list[Any]:
+        """The rows of a list answer: at the list's rows path, else the answer or its first list."""
+        data = response.json()
+        if resource.list.rows:
+            data = json_path(data, resource.list.rows)
+        if isinstance(data, dict):
+            data = next((value for value in data.values() if isinstance(value, list)), [])
+        return data if isinstance(data, list) else []
+
+    def resource_row_ids(self, resource: Resource, response: Response) -> set[str]:
+        ids = set()
+        for row in self.resource_rows(resource, response):
+            value = row.get(resource.id_field) if isinstance(row, dict) else None
+            if isinstance(value, (str, int)) and not isinstance(value, bool):
+                ids.add(str(value))
+        return ids
 
     # -------------------------------------------------------------- what the suite knows of objects
     def object_id(self, operation: str, response: Response, sent: dict[str, Any] | None = None) -> str:

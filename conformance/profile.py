@@ -41,7 +41,8 @@ CAPABILITIES: dict[str, str] = {
     "user_admin": "tenant admins list, create, re-role and delete users",
     "roles": "the contract's role hierarchy",
     "tenants": "users belong to tenants that must be isolated",
-    "documents": "tenant resources with owner/admin rules",
+    "documents": "resources whose objects belong to users, with owner rules ([[resources]]; without them, the "
+                 "document operations)",
     "audit": "an audit log behind the audit permission",
     "jwks": "public keys at a JWKS endpoint",
     "rate_limit_api": "a per-user limit on the authenticated API",
@@ -388,6 +389,114 @@ class Route(Section):
     permission: str = doc("permission the route requires (read, write, delete, manage_users, audit)", "")
 
 
+# ---------------------------------------------------------------------------- resources (BOLA / IDOR)
+# The kinds of id a resource may have, and who may reach one of its objects.
+ID_KINDS = ("numeric", "uuid", "slug")
+OWNERSHIP_RULES: dict[str, str] = {
+    "owner": "only the user who created an object reads, changes, deletes and lists it",
+    "owner-admin": "the owner, and an admin of the owner's tenant; nobody else",
+    "tenant-read": "every user of the owner's tenant reads and lists it; only the owner and a tenant admin "
+                   "change or delete it",
+}
+RESOURCE_VERBS = ("create", "read", "update", "delete", "list")
+# The text a body template's "{marker}" becomes: unique per object, so finding it in an answer
+# means the object leaked.
+MARKER = "{marker}"
+# The contract operations an older profile maps its one resource to (read as the resource "documents").
+LEGACY_RESOURCE = "documents"
+LEGACY_OPERATIONS = {"create": "document_create", "read": "document_get", "update": "document_update",
+                     "delete": "document_delete", "list": "documents_list"}
+
+
+class ResourceOperation(Section):
+    """One operation on a resource; an empty path means the resource has no such operation."""
+
+    method: str = doc("HTTP method (upper case)", "GET")
+    path: str = doc("path; {id} is the object's id (read, update, delete); other {placeholders} are filled from "
+                    "the user (username, id, tenant)", "")
+    body: dict[str, Any] = doc('body template in the target\'s own field names; "{marker}" in a string becomes a '
+                               "text unique to the object (the suite looks for it in answers, so put it in a field "
+                               "the target answers with, e.g. a title)", {})
+    form: Literal["json", "form"] = doc('how the body goes: "json" or "form"', "json")
+    id_path: str = doc("create: JSON path of the new object's id in the answer (e.g. data.id)", "id")
+    id_sent: str = doc("create: the body field whose sent value is the id (an object named by its title or "
+                       "slug); wins over id_path", "")
+    rows: str = doc("list: JSON path of the rows in the answer (empty: the answer itself when it is a list, "
+                    "else the first list in it)", "")
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, value: str) -> str:
+        if value not in HTTP_METHODS:
+            raise Problem(f"{value!r} is not an HTTP method", "use one of " + ", ".join(HTTP_METHODS) +
+                          " (upper case)")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if value and not value.startswith("/"):
+            raise Problem(f"{value!r} does not start with /",
+                          f"write the path from the root of the target, e.g. /{value.lstrip('/')}")
+        return value
+
+    @property
+    def offered(self) -> bool:
+        return bool(self.path)
+
+    def placeholders(self) -> list[str]:
+        return re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", self.path)
+
+
+class Resource(Section):
+    """A resource of the target's own API whose objects belong to users (read by the TEN-* checks)."""
+
+    name: str = doc("a name for reports, e.g. notes")
+    id_kind: Literal["numeric", "uuid", "slug"] = doc('the ids\' form: "numeric" (neighbouring ids are guessed '
+                                                      '± 1), "uuid" or "slug" (a name the client chose)', "numeric")
+    ownership: Literal["owner", "owner-admin", "tenant-read"] = doc(
+        "who may reach an object: " + "; ".join(f'"{k}": {v}' for k, v in OWNERSHIP_RULES.items()), "owner-admin")
+    owner_role: str = doc("role of the users who create objects (empty: the role that stands for the contract's "
+                          "editor, or any user without [roles])", "")
+    id_field: str = doc("field holding an object's id in each row a list answers", "id")
+    create: ResourceOperation = Field(default_factory=ResourceOperation, description="create an object "
+                                      "(required): method, path, body template, where the id comes back")
+    read: ResourceOperation = Field(default_factory=ResourceOperation, description="read one object by {id} "
+                                    "(required)")
+    update: ResourceOperation = Field(default_factory=ResourceOperation, description="change one object by {id} "
+                                      "(empty path: none)")
+    delete: ResourceOperation = Field(default_factory=ResourceOperation, description="delete one object by {id} "
+                                      "(empty path: none)")
+    list: ResourceOperation = Field(default_factory=ResourceOperation, description="list the caller's objects "
+                                    "(empty path: none)")
+
+    def operation(self, verb: str) -> ResourceOperation:
+        return typing.cast(ResourceOperation, getattr(self, verb))
+
+    def offers(self, verb: str) -> bool:
+        return self.operation(verb).offered
+
+
+def _legacy_resource(profile: Profile) -> Resource | None:
+    """The one resource an older profile describes with the contract's document operations."""
+    if not profile.declares("documents") or not all(
+            profile.offers(LEGACY_OPERATIONS[verb]) for verb in ("create", "read")):
+        return None
+    verbs: dict[str, Any] = {}
+    for verb, name in LEGACY_OPERATIONS.items():
+        op = profile.operations.get(name)
+        if op is None:
+            continue
+        fields = op.fields
+        body = {fields.get("title", "title"): MARKER, fields.get("body", "body"): "tenant isolation probe"} \
+            if verb in ("create", "update") else {}
+        verbs[verb] = ResourceOperation(method=op.method, path=op.path, body=body, form=op.body,
+                                        id_path=op.id_field)
+    id_field = profile.operations[LEGACY_OPERATIONS["list"]].id_field \
+        if LEGACY_OPERATIONS["list"] in profile.operations else "id"
+    return Resource(name=LEGACY_RESOURCE, id_kind="uuid", ownership="owner-admin", id_field=id_field, **verbs)
+
+
 class LoadSection(Section):
     """The load profiles' settings and thresholds (`authconform load`)."""
 
@@ -439,6 +548,9 @@ class Profile(Section):
                                             "[roles]: only what this table says)", CONTRACT_PERMISSIONS)
     operations: dict[str, Operation] = doc("contract operation -> how the target does it", {})
     routes: list[Route] = doc("protected routes and the permission each needs", [])
+    resources: list[Resource] = doc("resources of the target's own API whose objects belong to users; the TEN-* "
+                                    "checks judge each (without any: the document operations, as the resource "
+                                    "documents)", [])
     users: UsersSection = Field(default_factory=UsersSection)
     signing: SigningSection = Field(default_factory=SigningSection)
     load: LoadSection = Field(default_factory=LoadSection)
@@ -522,6 +634,16 @@ class Profile(Section):
     def session_path(self, operation: str) -> str:
         op = self.operations.get(operation)
         return (op.session_id_path if op else "") or self.tokens.session_field
+
+    def resource_list(self) -> list[Resource]:
+        """The resources the object-level checks judge: those declared, else the one an older
+        profile describes with the contract's document operations."""
+        if not self.declares("documents"):
+            return []
+        if self.resources:
+            return list(self.resources)
+        legacy = _legacy_resource(self)
+        return [legacy] if legacy is not None else []
 
     def role_level(self, role: str) -> int:
         return self.roles[role]
@@ -818,6 +940,57 @@ def _validate(profile: Profile) -> None:
         if route.operation not in profile.operations:
             raise ProfileError(src, f"routes[{i}].operation", f"no operation named {route.operation!r}",
                                "name one of: " + ", ".join(sorted(profile.operations)))
+    _validate_resources(profile)
+
+
+def _validate_resources(profile: Profile) -> None:
+    """Each [[resources]] entry: a unique name, create and read, {id} exactly where an object is named,
+    a marker in the create body, the id found somewhere."""
+    src = profile.source
+    if profile.resources and not profile.declares("documents") and not profile.extends:
+        raise ProfileError(src, "capabilities", "[[resources]] are declared but the capability \"documents\" is not, "
+                           "so no check would judge them",
+                           'add "documents" to capabilities (its checks judge every declared resource), or drop '
+                           "the [[resources]] entries")
+    seen: set[str] = set()
+    for i, resource in enumerate(profile.resources):
+        where = f"resources[{i}]"
+        if not resource.name.strip():
+            raise ProfileError(src, f"{where}.name", "is empty", 'name the resource, e.g. name = "notes"')
+        if resource.name in seen:
+            raise ProfileError(src, f"{where}.name", f"a second resource named {resource.name!r}",
+                               "give each [[resources]] entry its own name")
+        seen.add(resource.name)
+        for verb in ("create", "read"):
+            if not resource.offers(verb):
+                raise ProfileError(src, f"{where}.{verb}.path", f"resource {resource.name!r} has no {verb} operation",
+                                   f"add {verb} = {{ method = ..., path = ... }}: the checks create an object and "
+                                   "read it back")
+        for verb in RESOURCE_VERBS:
+            op = resource.operation(verb)
+            if not op.offered:
+                continue
+            names = op.placeholders()
+            if verb in ("read", "update", "delete") and "id" not in names:
+                raise ProfileError(src, f"{where}.{verb}.path", f"{op.path!r} does not name the object",
+                                   f"put {{id}} where the object's id goes, e.g. {op.path.rstrip('/')}/{{id}}")
+            if verb in ("create", "list") and "id" in names:
+                raise ProfileError(src, f"{where}.{verb}.path", f"{op.path!r} names an object with {{id}}",
+                                   f"{verb} is about the collection: write its path without {{id}}")
+        create = resource.create
+        if not any(isinstance(v, str) and MARKER in v for v in create.body.values()):
+            raise ProfileError(src, f"{where}.create.body", 'no field of the template holds "{marker}"',
+                               'put "{marker}" in a field the target answers with, e.g. body = { title = '
+                               '"{marker}" }')
+        if create.id_sent and create.id_sent not in create.body:
+            raise ProfileError(src, f"{where}.create.id_sent", f"{create.id_sent!r} is not a field of the create body",
+                               "name a field of create.body, whose sent value is the id")
+        if resource.id_kind == "slug" and not create.id_sent:
+            raise ProfileError(src, f"{where}.create.id_sent", 'id_kind is "slug" but no sent field is the id',
+                               'name the field the client sends the slug in, e.g. id_sent = "title"')
+        if resource.owner_role and profile.declares("roles") and resource.owner_role not in profile.roles:
+            raise ProfileError(src, f"{where}.owner_role", f"{resource.owner_role!r} is not a role of the profile",
+                               "use one of " + ", ".join(profile.roles_by_level()))
 
 
 def _validate_operations(profile: Profile) -> None:
@@ -839,6 +1012,8 @@ def _validate_operations(profile: Profile) -> None:
                                f"add [operations.{name}] with its method and path{upgrade}")
     for capability in profile.capabilities:
         own = [name for name, needed in OPERATION_CAPABILITY.items() if needed == capability]
+        if capability == "documents" and profile.resources:
+            continue  # its objects are the declared [[resources]]
         if own and not any(name in profile.operations for name in own):
             raise ProfileError(src, f"operations.{own[0]}",
                                f"capability {capability!r} is declared but none of its operations "

@@ -2,14 +2,16 @@
 
     authconform profile check FILE [--set FIELD=VALUE]   # exit 0 when valid, 2 with the field and fix
     authconform profile schema                           # JSON Schema for editors (taplo, VS Code)
-    authconform profile upgrade FILE [--reference] [--write]
+    authconform profile upgrade FILE [--reference] [--resources] [--write]
 
 Profiles written before ``extends`` were read over the reference's profile without saying so, so
 an operation they did not map silently took the reference's route. ``upgrade`` rewrites one (its
 comments kept): for the reference, it adds ``extends = "reference"``; for any other target, it
 writes the routes it cannot load without (login, me, and those of a declared capability that maps
 none of its own) as the target's own, marked for review, and lists the other inherited routes
-commented out, for the user to keep only those the target has.
+commented out, for the user to keep only those the target has. With ``--resources``, a profile that
+maps the document operations also gets them written as a ``[[resources]]`` entry named documents
+(how they are read anyway), for the user to add the target's other resources beside it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from tomlkit.exceptions import ParseError
 
 from conformance.profile import (
     DEFAULT_PROFILE,
+    LEGACY_OPERATIONS,
     OPERATION_CAPABILITY,
     ProfileError,
     json_schema,
@@ -49,6 +52,8 @@ def add_parser(commands: Any) -> None:
     upgrade.add_argument("file", metavar="FILE")
     upgrade.add_argument("--reference", action="store_true",
                          help='the profile describes the reference: add extends = "reference"')
+    upgrade.add_argument("--resources", action="store_true",
+                         help="write the document operations as a [[resources]] entry named documents")
     upgrade.add_argument("--write", action="store_true", help="rewrite FILE in place (default: print it)")
 
 
@@ -62,9 +67,10 @@ def main(args: argparse.Namespace) -> int:
         offered = sorted(name for name in loaded.operations if loaded.offers(name))
         print(f"{args.file}: valid profile {loaded.name!r}"
               + (' (extends "reference")' if loaded.extends else "")
-              + f"; {len(loaded.capabilities)} capabilities, operations: {', '.join(offered)}")
+              + f"; {len(loaded.capabilities)} capabilities, operations: {', '.join(offered)}"
+              + (f"; resources: {', '.join(r.name for r in loaded.resource_list())}" if loaded.resource_list() else ""))
         return 0
-    text, notes = upgrade(Path(args.file), for_reference=args.reference)
+    text, notes = upgrade(Path(args.file), for_reference=args.reference, resources=args.resources)
     if args.write:
         Path(args.file).write_text(text)
     else:
@@ -74,7 +80,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def upgrade(path: Path, *, for_reference: bool = False) -> tuple[str, list[str]]:
+def upgrade(path: Path, *, for_reference: bool = False, resources: bool = False) -> tuple[str, list[str]]:
     """The profile at ``path`` rewritten for explicit ``extends``, and what changed (for the user)."""
     try:
         document = tomlkit.parse(path.read_text())
@@ -93,6 +99,8 @@ def upgrade(path: Path, *, for_reference: bool = False) -> tuple[str, list[str]]
         notes.append('extends = "reference" added: read over the bundled default as before')
     else:
         notes += _own_routes(document)
+    if resources:
+        notes += _resources_from_documents(path, document)
     text = tomlkit.dumps(document)
     _validate_upgraded(path, text)
     return text, notes
@@ -157,12 +165,59 @@ def _own_routes(document: tomlkit.TOMLDocument) -> list[str]:
         if name not in tokens:
             notes.append(f"tokens.{name}: was the reference's {getattr(reference.tokens, name)!r}, now empty "
                          "(the target sets none): write the target's own if it has one")
+    if not data.get("resources") and any(n in mapped for n in LEGACY_OPERATIONS.values()):
+        notes.append("operations document_*: still read as the one resource \"documents\"; declare [[resources]] "
+                     "to have the object-level checks judge each resource of the target (docs/targets.md)")
     if "max_length" not in (data.get("passwords") or {}):
         notes.append("passwords.max_length: was 128, now none (0): write the target's maximum if it has one")
     return notes
 
 
-def _inline(values: dict[str, str]) -> Any:
+def _resources_from_documents(path: Path, document: tomlkit.TOMLDocument) -> list[str]:
+    """Write the one resource an older profile describes with the document operations as a
+    [[resources]] entry (the profile is read the same way before and after)."""
+    if document.get("resources"):
+        return ["resources: already declared; nothing written"]
+    loaded = _placeholder_load(path, tomlkit.dumps(document))
+    legacy = loaded.resource_list() if not loaded.resources else []
+    if not legacy:
+        return ["resources: the profile maps no document operations (or does not declare documents); nothing "
+                "written"]
+    resource = legacy[0]
+    table = tomlkit.table()
+    table.add(tomlkit.comment("was the operations document_*: check id_kind and ownership, and add the "
+                              "target's other resources beside this one"))
+    table.add("name", resource.name)
+    table.add("id_kind", resource.id_kind)
+    table.add("ownership", resource.ownership)
+    for verb in ("create", "read", "update", "delete", "list"):
+        op = resource.operation(verb)
+        if not op.offered:
+            continue
+        values: dict[str, Any] = {"method": op.method, "path": op.path}
+        if op.body:
+            values["body"] = _inline(op.body)
+        if op.form != "json":
+            values["form"] = op.form
+        if verb == "create" and op.id_path != "id":
+            values["id_path"] = op.id_path
+        table.add(verb, _inline(values))
+    if resource.id_field != "id":
+        table.add("id_field", resource.id_field)
+    entries = tomlkit.aot()
+    entries.append(table)
+    document.add("resources", entries)
+    return [f"resources: the document operations written as the resource {resource.name!r} "
+            f"({resource.id_kind} ids, ownership {resource.ownership}: check both)"]
+
+
+def _placeholder_load(path: Path, text: str) -> Any:
+    variables = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", text))
+    environ = {name: "http://127.0.0.1:9" if name.endswith("_URL") else "placeholder" for name in variables}
+    return loads(text, source=str(path), environ=environ)
+
+
+def _inline(values: dict[str, Any]) -> Any:
     table = tomlkit.inline_table()
     table.update(values)
     return table
@@ -170,9 +225,7 @@ def _inline(values: dict[str, str]) -> Any:
 
 def _validate_upgraded(path: Path, text: str) -> None:
     """The upgraded text must load; ${VARS} stand in as placeholders (they are read at run time)."""
-    variables = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", text))
-    environ = {name: "http://127.0.0.1:9" if name.endswith("_URL") else "placeholder" for name in variables}
     try:
-        loads(text, source=str(path), environ=environ)
+        _placeholder_load(path, text)
     except ProfileError as exc:
         raise ProfileError(str(path), exc.field_path, f"even upgraded, {exc.problem}", exc.fix) from None

@@ -71,6 +71,8 @@ def _type_name(hint: Any) -> str:
         return " or ".join(f'`"{value}"`' for value in typing.get_args(hint))
     if _is_model(hint):
         return "table"
+    if hint is Any:
+        return "any value"
     return {str: "string", int: "integer", float: "number", bool: "boolean"}.get(hint, str(hint))
 
 

@@ -24,6 +24,7 @@ from reference_impl import (
     documents,
     errors,
     mfa,
+    notes,
     openapi,
     operations,
     rate_limiting,
@@ -147,7 +148,8 @@ def create_app(config: Config | None = None, *, store: Store | None = None, engi
     db.init_app(app)
     rate_limiting.init_app(app)
     operations.init_app(app)
-    for blueprint in (meta, openapi.bp, session_management.bp, mfa.bp, users.bp, documents.bp, audit.bp):
+    for blueprint in (meta, openapi.bp, session_management.bp, mfa.bp, users.bp, documents.bp, notes.bp,
+                      audit.bp):
         app.register_blueprint(blueprint)
     if config.has_fault("test-token-route"):
         app.add_url_rule("/debug/token", "debug_token", session_management.debug_token)

@@ -30,7 +30,7 @@ def make_engine(url: str) -> Engine:
 
 def create_schema(engine: Engine) -> None:
     # Import the modules that declare tables so they are registered on Base.metadata.
-    from reference_impl import audit, documents, mfa, tenancy, users  # noqa: F401
+    from reference_impl import audit, documents, mfa, notes, tenancy, users  # noqa: F401
 
     Base.metadata.create_all(engine)
 

@@ -162,6 +162,11 @@ CATALOG: tuple[Fault, ...] = (
        "TEN-CROSS-TENANT-404", "TEN-SUPERADMIN-CONFINED"),
     _f("owner-check-missing", "5", "any member of the tenant may change anyone's document",
        "TEN-OBJECT-ACCESS"),
+    _f("note-idor", "5", "notes (the second resource, numeric ids) read and deleted by id alone: "
+       "db.get(Note, id) without the owner or tenant check, while update keeps it",
+       "TEN-OBJECT-ACCESS", "TEN-CROSS-TENANT-404", "TEN-SUPERADMIN-CONFINED", "TEN-ID-NEIGHBOUR"),
+    _f("note-id-from-query", "5", "the owner check reads the note id from the path, the lookup from an id "
+       "query parameter or form field when there is one (request.values)", "TEN-ID-ELSEWHERE"),
     # 6. Rate limiting
     _f("login-not-limited", "6", "login has no rate limit (the auth.py monolith)",
        "RL-LOGIN-ACCOUNT", "RL-LOGIN-IP"),

@@ -44,6 +44,7 @@ COMPONENTS: dict[str, Schema] = {
                    last_seen_at={"type": "number"}, current={"type": "boolean"}),
     "Document": obj(["id", "title", "body", "owner_id", "tenant"], id=STRING, title=STRING, body=STRING,
                     owner_id=INTEGER, tenant=STRING),
+    "Note": obj(["id", "title", "text", "owner_id"], id=INTEGER, title=STRING, text=STRING, owner_id=INTEGER),
     "Event": obj(["id", "at", "action", "actor_id", "subject", "detail"], id=INTEGER, at={"type": "number"},
                  action=STRING, actor_id={"type": ["integer", "null"]}, subject=STRING, detail={"type": "object"}),
 }

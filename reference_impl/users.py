@@ -111,7 +111,7 @@ def end_everything(user_id: int, *, keep: str | None = None) -> None:
 
 
 def remove_user(user: User, actor: Principal) -> None:
-    """Delete the user, their documents and every session; their tokens stop working at once.
+    """Delete the user, their documents and notes and every session; their tokens stop working at once.
 
     The sessions end before the row goes, so a request of the user's that arrives meanwhile is
     refused as it would be after the deletion (401), never answered "user not found". One that was
@@ -121,6 +121,7 @@ def remove_user(user: User, actor: Principal) -> None:
     """
     from reference_impl.documents import Document
     from reference_impl.mfa import forget as forget_mfa
+    from reference_impl.notes import Note
 
     svc = services()
     session = db()
@@ -129,6 +130,7 @@ def remove_user(user: User, actor: Principal) -> None:
     if ends_sessions:
         end_everything(user_id)
     session.execute(delete(Document).where(Document.owner_id == user_id))
+    session.execute(delete(Note).where(Note.owner_id == user_id))
     forget_mfa(user_id)
     session.delete(user)
     audit.record(tenant, "user.deleted", actor_id=actor.user_id, subject=username)

@@ -122,7 +122,7 @@ def refresh_cookie_path(ctx: CheckContext) -> None:
 
 def _write_operation(ctx: CheckContext) -> tuple[str, str, dict[str, str]]:
     """A harmless state-changing operation the user can do: (operation, role, body)."""
-    if ctx.profile.declares("documents") and "document_create" in ctx.profile.operations:
+    if ctx.profile.offers("document_create"):
         for role in ctx.profile.roles_by_level():
             if "write" in ctx.profile.permissions.get(role, []):
                 return "document_create", role, {"title": "csrf probe", "body": "written by authconform"}

@@ -460,7 +460,7 @@ def _object_ids(ctx: CheckContext, tokens: Tokens) -> dict[str, dict[str, str]]:
     """Ids to put into the paths of operations that name an object: a document, the user, the session."""
     claims = split(tokens.access)[1] if tokens.access.count(".") == 2 else {}
     user_id, session_id, document_id = str(claims.get("sub", "1")), tokens.session_id or "1", "1"
-    if ctx.profile.declares("documents"):
+    if ctx.profile.offers("document_create"):
         created = ctx.api.call("document_create", auth=tokens, body={"title": "property", "body": "check"},
                                note="a document to aim the document operations at")
         data = created.json()

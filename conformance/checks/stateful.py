@@ -383,7 +383,7 @@ def build_machine(ctx: CheckContext, transcript: list[list[str]],
 
         @rule(session=sessions)
         def write_document(self, session: ModelSession | None) -> None:
-            if session is None or not profile.declares("documents"):
+            if session is None or not profile.offers("document_create"):
                 return
             response = api.call("document_create", auth=self.tokens[session.label],
                                 body={"title": "model", "body": "written by the stateful check"})

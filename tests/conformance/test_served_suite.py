@@ -71,10 +71,11 @@ HTTP_NOT_APPLICABLE = {
     "MFA-AUDIT": "audit permission in a tenant where the suite creates users",
 }
 
-# Faults whose named checks all run over HTTP: one per contract area, time-dependent ones included.
+# Faults whose named checks all run over HTTP: one per contract area, time-dependent ones included
+# (note-idor: the second resource type, with numeric ids, judged over HTTP too).
 HTTP_FAULTS = ["accept-alg-none", "refresh-as-access", "reuse-no-family-revoke", "role-from-token",
                "evict-newest", "no-idle-timeout", "cross-tenant-403", "superadmin-any-tenant",
-               "limiter-off-by-one", "trust-forwarded-for", "mfa-code-replay"]
+               "note-idor", "limiter-off-by-one", "trust-forwarded-for", "mfa-code-replay"]
 
 
 def _serve_and_run(redis_server: str, workdir: Path, faults: list[str],

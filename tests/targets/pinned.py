@@ -398,8 +398,44 @@ for _name, _pins in ENGINE_PINS.items():
 # ---- end of branch engine
 
 
+# --- resources (branch resources) ------------------------------------------------------------------
+# The TEN-* checks judge each resource a profile declares in [[resources]]; TEN-OBJECT-ACCESS needs
+# no tenants any more (two unrelated users), and TEN-ID-NEIGHBOUR / TEN-ID-ELSEWHERE are new. notes
+# and ledger gained the resources such services have (their notes, their ledger entries).
+RESOURCE_CHECKS = {"TEN-OBJECT-ACCESS", "TEN-ID-NEIGHBOUR", "TEN-ID-ELSEWHERE"}
+
+
+def _no_resources(why: str) -> dict[str, tuple[str, str]]:
+    return {check_id: ("not-applicable", why) for check_id in RESOURCE_CHECKS}
+
+
+RESOURCES: dict[str, dict[str, tuple[str, str]]] = {
+    'notes': {
+        'TEN-OBJECT-ACCESS': ('pass', 'every notes query is filtered by current_user: another user\'s note '
+                              'answers the 404 of a missing one'),
+        'TEN-ID-NEIGHBOUR': ('pass', 'the ids either side of a user\'s own note answer like missing ones'),
+        'TEN-ID-ELSEWHERE': ('pass', 'the note is the one the path names; ?id= and a body id are ignored'),
+    },
+    'ledger': {
+        'TEN-OBJECT-ACCESS': ('fail', 'GET /api/entries/<id> looks the entry up by id alone: another user '
+                              'reads it (200) where a missing id answers 404'),
+        'TEN-ID-NEIGHBOUR': ('fail', 'sequential entry ids: the neighbours of a user\'s own entry are read '
+                             'by id alone'),
+        'TEN-ID-ELSEWHERE': ('pass', 'the entry is the one the path names; ?id= and a body id are ignored'),
+    },
+    'shop': _no_resources('its only resource, /orders, is a list with nothing to create: no object to probe'),
+    'portal': _no_resources('no resources of its own: accounts and sessions only'),
+    'members': _no_resources('its only objects are users, which admins reach by username (the role checks '
+                             'judge that)'),
+    'tracker': _no_resources('/users/{id} is for superusers only, its owner included: users there are not '
+                             'objects a user owns'),
+    'vault': _no_resources('no resources of its own: users and sessions only'),
+}
+
+
 def expected_verdicts(name: str) -> dict[str, str]:
     expected = {check_id: verdict for verdict, ids in EXPECTED[name].items() for check_id in ids}
     assert sum(len(ids) for ids in EXPECTED[name].values()) == len(expected), f"{name}: a check is in two sets"
     expected.update({check_id: verdict for check_id, (verdict, _why) in CHANGES[name].items()})
+    expected.update({check_id: verdict for check_id, (verdict, _why) in RESOURCES[name].items()})
     return expected

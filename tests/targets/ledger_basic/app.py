@@ -8,6 +8,11 @@ is the refresh token's ``ati``). Each refresh rotates the pair; a used refresh t
 Logout revokes the presented access token and its refresh token. Tokens name the user in a
 ``user_id`` claim. Users and revoked token ids live in SQLite.
 
+Each user keeps ledger entries (``/api/entries``, integer ids). Listing, changing and deleting are
+filtered by the caller, but reading one entry looks it up by its id alone (``SELECT ... WHERE id =
+?``): the object-level authorisation bug (OWASP API1:2023) of many hand-rolled APIs, where the
+owner check was written into some views and forgotten in another.
+
 Configuration (environment): ``LEDGER_JWT_SECRET`` (required), ``LEDGER_DB`` (the SQLite file,
 default ``ledger.sqlite3``), ``LEDGER_PASSWORD_HASH`` (a Werkzeug hash method, default ``scrypt``).
 
@@ -42,6 +47,12 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS revoked (jti TEXT PRIMARY KEY, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    memo TEXT NOT NULL,
+    amount INTEGER NOT NULL
+);
 """
 
 
@@ -169,6 +180,64 @@ def create_app() -> Flask:
     @token_required
     def me() -> Any:
         return jsonify(id=g.user["id"], username=g.user["username"])
+
+    def entry_json(row: Any) -> dict[str, Any]:
+        return {"id": row["id"], "memo": row["memo"], "amount": row["amount"], "user_id": row["user_id"]}
+
+    def not_found() -> Any:
+        return jsonify(error="not_found", message="no such entry"), 404
+
+    def entry_body() -> dict[str, Any] | None:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict) or not isinstance(data.get("memo"), str) \
+                or not isinstance(data.get("amount"), int) or isinstance(data.get("amount"), bool):
+            return None
+        return {"memo": data["memo"], "amount": data["amount"]}
+
+    @app.get("/api/entries")
+    @token_required
+    def list_entries() -> Any:
+        rows = db().execute("SELECT * FROM entries WHERE user_id = ? ORDER BY id", (g.user["id"],))
+        return jsonify(entries=[entry_json(row) for row in rows])
+
+    @app.post("/api/entries")
+    @token_required
+    def create_entry() -> Any:
+        body = entry_body()
+        if body is None:
+            return jsonify(error="invalid_request", message="memo (text) and amount (integer) are required"), 400
+        cursor = db().execute("INSERT INTO entries (user_id, memo, amount) VALUES (?, ?, ?)",
+                              (g.user["id"], body["memo"], body["amount"]))
+        db().commit()
+        return jsonify(id=cursor.lastrowid, **body, user_id=g.user["id"]), 201
+
+    @app.get("/api/entries/<int:entry_id>")
+    @token_required
+    def get_entry(entry_id: int) -> Any:
+        row = db().execute("SELECT * FROM entries WHERE id = ?", (entry_id,)).fetchone()  # the bug: no owner
+        return jsonify(entry_json(row)) if row is not None else not_found()
+
+    @app.put("/api/entries/<int:entry_id>")
+    @token_required
+    def update_entry(entry_id: int) -> Any:
+        body = entry_body()
+        if body is None:
+            return jsonify(error="invalid_request", message="memo (text) and amount (integer) are required"), 400
+        changed = db().execute("UPDATE entries SET memo = ?, amount = ? WHERE id = ? AND user_id = ?",
+                               (body["memo"], body["amount"], entry_id, g.user["id"])).rowcount
+        db().commit()
+        if not changed:
+            return not_found()
+        row = db().execute("SELECT * FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        return jsonify(entry_json(row))
+
+    @app.delete("/api/entries/<int:entry_id>")
+    @token_required
+    def delete_entry(entry_id: int) -> Any:
+        deleted = db().execute("DELETE FROM entries WHERE id = ? AND user_id = ?",
+                               (entry_id, g.user["id"])).rowcount
+        db().commit()
+        return ("", 204) if deleted else not_found()
 
     @app.get("/")
     def index() -> Any:

@@ -11,6 +11,11 @@ new secret, ``/api/2fa/enable`` switches it on after ``totp.verify``; with 2FA o
 short-lived access token carrying a ``2fa_pending`` claim, which ``/api/login/2fa`` trades, with a
 code, for the real pair; ``/api/2fa/disable`` wants the password and a code. No recovery codes.
 
+The notes themselves: ``/api/notes`` lists and creates the caller's own, ``/api/notes/<id>`` reads,
+changes and deletes one (integer ids), each query filtered by ``current_user``'s id as the
+extension's ``current_user`` examples do, so another user's note answers the same 404 as a missing
+one. Answers wrap the note in ``{"data": ...}``.
+
 Configuration (environment): ``NOTES_JWT_SECRET`` (required), ``NOTES_REDIS_URL`` (required),
 ``NOTES_DB`` (SQLite file, default ``notes.sqlite3``), ``NOTES_PASSWORD_HASH`` (a Werkzeug hash
 method, default ``scrypt``).
@@ -50,7 +55,13 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT NOT NULL,
     otp_secret TEXT,
     otp_pending TEXT
-)
+);
+CREATE TABLE IF NOT EXISTS notes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL
+);
 """
 
 
@@ -66,7 +77,7 @@ def create_app() -> Flask:
     jwt = JWTManager(app)
 
     with sqlite3.connect(app.config["NOTES_DB"]) as connection:
-        connection.execute(SCHEMA)
+        connection.executescript(SCHEMA)
 
     def db() -> sqlite3.Connection:
         if "db" not in g:
@@ -199,7 +210,69 @@ def create_app() -> Flask:
     @app.delete("/api/me")
     @jwt_required()
     def delete_me() -> Any:
+        db().execute("DELETE FROM notes WHERE user_id = ?", (current_user["id"],))
         db().execute("DELETE FROM users WHERE id = ?", (current_user["id"],))
+        db().commit()
+        return "", 204
+
+    def note_json(row: Any) -> dict[str, Any]:
+        return {"id": row["id"], "title": row["title"], "body": row["body"]}
+
+    def own_note(note_id: int) -> Any:
+        return db().execute("SELECT * FROM notes WHERE id = ? AND user_id = ?",
+                            (note_id, current_user["id"])).fetchone()
+
+    def note_fields(partial: bool) -> dict[str, str] | None:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            return None
+        fields = {name: data[name] for name in ("title", "body") if isinstance(data.get(name), str)}
+        return fields if partial or len(fields) == 2 else None
+
+    @app.get("/api/notes")
+    @jwt_required()
+    def list_notes() -> Any:
+        rows = db().execute("SELECT * FROM notes WHERE user_id = ? ORDER BY id", (current_user["id"],))
+        return jsonify(data=[note_json(row) for row in rows])
+
+    @app.post("/api/notes")
+    @jwt_required()
+    def create_note() -> Any:
+        fields = note_fields(partial=False)
+        if fields is None:
+            return jsonify(msg="title and body are required"), 400
+        cursor = db().execute("INSERT INTO notes (user_id, title, body) VALUES (?, ?, ?)",
+                              (current_user["id"], fields["title"], fields["body"]))
+        db().commit()
+        return jsonify(data=note_json(own_note(cursor.lastrowid))), 201
+
+    @app.get("/api/notes/<int:note_id>")
+    @jwt_required()
+    def get_note(note_id: int) -> Any:
+        row = own_note(note_id)
+        if row is None:
+            return jsonify(msg="Note not found"), 404
+        return jsonify(data=note_json(row))
+
+    @app.put("/api/notes/<int:note_id>")
+    @jwt_required()
+    def update_note(note_id: int) -> Any:
+        if own_note(note_id) is None:
+            return jsonify(msg="Note not found"), 404
+        fields = note_fields(partial=True)
+        if fields is None:
+            return jsonify(msg="send title and body"), 400
+        for name, value in fields.items():
+            db().execute(f"UPDATE notes SET {name} = ? WHERE id = ?", (value, note_id))  # noqa: S608
+        db().commit()
+        return jsonify(data=note_json(own_note(note_id)))
+
+    @app.delete("/api/notes/<int:note_id>")
+    @jwt_required()
+    def delete_note(note_id: int) -> Any:
+        if own_note(note_id) is None:
+            return jsonify(msg="Note not found"), 404
+        db().execute("DELETE FROM notes WHERE id = ?", (note_id,))
         db().commit()
         return "", 204
 
