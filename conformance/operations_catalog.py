@@ -4,8 +4,8 @@ unauthenticated minting routes), with who may call each and a valid request for 
 Two sources. Without an OpenAPI document, the profile's ``[[routes]]``: each route's operation, its
 permission, the lowest role holding it. With one (``[openapi] document``, ``--openapi``), every
 operation of the document, read with Schemathesis (the ``[openapi]`` extra): its method and path,
-whether its security requirement is declared, its lowest role (``x-authconform-min-role``, else a
-``[openapi] min_roles`` path pattern, else the lowest role holding its ``x-permission``), and a
+whether its security requirement is declared, its lowest role (a ``[openapi] min_roles`` path
+pattern, else ``x-authconform-min-role``, else the lowest role holding its ``x-permission``), and a
 valid request drawn from Schemathesis' positive data generation. Schemathesis only builds requests
 here: every one is sent by the check, through the Target seam (``ctx.send``), never by Schemathesis.
 A document the profile names by path is itself fetched through the target.
@@ -206,6 +206,8 @@ def _document_text(ctx: CheckContext, document: str) -> str:
     """The document's text: a path (or a URL on the target) through the target, else a file."""
     base = ctx.profile.target.base_url.rstrip("/")
     path = ""
+    if Path(document).is_file():
+        return Path(document).read_text(encoding="utf-8")
     if document.startswith("/"):
         path = document
     elif base and document.startswith(base + "/"):
@@ -272,11 +274,11 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
 
 def _min_role(profile: Profile, path: str, stated: str, permission: str) -> str:
     roles = profile.roles_by_level()
-    if stated in profile.roles:
-        return stated
-    for pattern, role in profile.openapi.min_roles.items():
+    for pattern, role in profile.openapi.min_roles.items():  # the profile's word on its own target first
         if pattern_regex(pattern).match(path):
             return role
+    if stated in profile.roles:
+        return stated
     if permission:
         holders = [role for role in roles if permission in profile.permissions.get(role, [])]
         if holders:
