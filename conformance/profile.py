@@ -413,8 +413,9 @@ class OpenApiSection(Section):
     document: str = doc("URL or file of the OpenAPI document; a path such as /openapi.json is fetched from the "
                         "target (--openapi sets it; empty: the operations are the profile's [[routes]])", "")
     min_roles: dict[str, str] = doc('path pattern -> the lowest role that may call it, e.g. "/admin/**" = "admin" '
-                                    "(* one path segment, ** any); without a match, the operation's x-authconform-min-role, "
-                                    "else the lowest role holding its x-permission, else any signed-in user", {})
+                                    "(* one path segment, ** any); without a match, the operation's "
+                                    "x-authconform-min-role, else the lowest role holding its x-permission, "
+                                    "else any signed-in user", {})
     exclude: list[str] = doc('operations the catalog leaves out, each "METHOD /path" or a path pattern', [])
 
 

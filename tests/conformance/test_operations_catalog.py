@@ -128,7 +128,8 @@ def test_a_catalog_above_the_limit_is_sampled_and_partial() -> None:
 
 def test_without_schemathesis_the_document_checks_say_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     real = extras.missing_modules
-    monkeypatch.setattr(extras, "missing_modules", lambda extra: ["schemathesis"] if extra == "openapi" else real(extra))
+    monkeypatch.setattr(extras, "missing_modules",
+                        lambda extra: ["schemathesis"] if extra == "openapi" else real(extra))
     result = run_on_reference("TOK-FORGED-EVERY-OPERATION", base=profile.load(overrides=OPENAPI))
     assert result.verdict is Verdict.NOT_APPLICABLE and "install authconform[openapi]" in result.reason
 
