@@ -1,8 +1,8 @@
 """The operations of a target that the per-operation checks judge (route matrix, forged tokens,
 unauthenticated minting routes), with who may call each and a valid request for it.
 
-Two sources. Without an OpenAPI document, the profile's ``[[routes]]``: each route's operation, its
-permission, the lowest role holding it. With one (``[openapi] document``, ``--openapi``), every
+Two sources. Without an OpenAPI document, the profile: each ``[[routes]]`` entry's operation with the
+lowest role holding its permission, and every other operation it offers that takes the access token. With one (``[openapi] document``, ``--openapi``), every
 operation of the document, read with Schemathesis (the ``[openapi]`` extra): its method and path,
 whether its security requirement is declared, its lowest role (a ``[openapi] min_roles`` path
 pattern, else ``x-authconform-min-role``, else the lowest role holding its ``x-permission``), and a
@@ -159,17 +159,24 @@ def catalog(ctx: CheckContext) -> Catalog:
 
 
 def from_profile(profile: Profile) -> Catalog:
+    """The [[routes]] (with their permissions), then every other operation the profile offers that takes
+    the access token (any signed-in user may call it, as far as the profile says)."""
+    permissions = {route.operation: route.permission for route in profile.routes}
+    names = [*permissions, *(name for name in profile.operations if name not in permissions)]
     operations = []
-    for route in profile.routes:
-        if not profile.offers(route.operation):
+    for name in names:
+        if not profile.offers(name) or name in OPEN_BY_DESIGN:
             continue
-        op = profile.operation(route.operation)
+        op = profile.operation(name)
+        if name not in permissions and op.auth != "access":
+            continue
+        permission = permissions.get(name, "")
         operations.append(CatalogOperation(
             method=op.method, path=op.path, secured=op.auth == "access",
-            min_role=_min_role(profile, op.path, "", route.permission), name=route.operation, source="profile",
-            permission=route.permission, words=tuple(_segments(op.path)), contract=route.operation))
+            min_role=_min_role(profile, op.path, "", permission), name=name, source="profile",
+            permission=permission, words=tuple(_segments(op.path)), contract=name))
     operations = [op for op in operations if not _excluded(profile, op)]
-    return Catalog(operations, "the profile's [[routes]]")
+    return Catalog(operations, "the profile's operations and [[routes]]")
 
 
 def from_document(text: str, profile: Profile, *, name: str = "the OpenAPI document") -> Catalog:
