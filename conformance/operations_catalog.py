@@ -1,14 +1,15 @@
 """The operations of a target that the per-operation checks judge (route matrix, forged tokens,
 unauthenticated minting routes), with who may call each and a valid request for it.
 
-Two sources. Without an OpenAPI document, the profile: each ``[[routes]]`` entry's operation with the
-lowest role holding its permission, and every other operation it offers that takes the access token. With one (``[openapi] document``, ``--openapi``), every
-operation of the document, read with Schemathesis (the ``[openapi]`` extra): its method and path,
-whether its security requirement is declared, its lowest role (a ``[openapi] min_roles`` path
-pattern, else ``x-authconform-min-role``, else the lowest role holding its ``x-permission``), and a
-valid request drawn from Schemathesis' positive data generation. Schemathesis only builds requests
-here: every one is sent by the check, through the Target seam (``ctx.send``), never by Schemathesis.
-A document the profile names by path is itself fetched through the target.
+Two sources. Without an OpenAPI document, the profile: each ``[[routes]]`` entry's operation with
+the lowest role holding its permission, and every other operation it offers that takes the access
+token. With one (``[openapi] document``, ``--openapi``), every operation of the document, read with
+Schemathesis (the ``[openapi]`` extra): its method and path, whether its security requirement is
+declared, its lowest role (a ``[openapi] min_roles`` path pattern, else ``x-authconform-min-role``,
+else the lowest role holding its ``x-permission``), and a valid request drawn from Schemathesis'
+positive data generation. Schemathesis only builds requests here: every one is sent by the check,
+through the Target seam (``ctx.send``), never by Schemathesis. A document the profile names by path
+is itself fetched through the target.
 """
 
 from __future__ import annotations
@@ -195,6 +196,9 @@ def from_document(text: str, profile: Profile, *, name: str = "the OpenAPI docum
             continue
         requirements = definition.get("security", raw.get("security", []))
         secured = isinstance(requirements, list) and bool(requirements) and {} not in requirements
+        named = contract.get((method, _shape(operation.path)), "")
+        if named in OPEN_BY_DESIGN or (named and profile.operations[named].auth != "access"):
+            secured = False  # a way in (its security is the client's, or a token in the body), not a bearer route
         permission = str(definition.get(PERMISSION_EXTENSION, "") or "")
         stated = str(definition.get(MIN_ROLE_EXTENSION, "") or "")
         path = operation.path
@@ -203,7 +207,7 @@ def from_document(text: str, profile: Profile, *, name: str = "the OpenAPI docum
             min_role=_min_role(profile, path, stated, permission) if secured else "",
             name=str(definition.get("operationId") or f"{method} {path}"), source="openapi", permission=permission,
             words=tuple(_segments(path)) + tuple(_body_properties(operation)),
-            contract=contract.get((method, _shape(path)), ""), document=digest, _template=operation)
+            contract=named, document=digest, _template=operation)
         if not _excluded(profile, item):
             operations.append(item)
     return Catalog(operations, f"OpenAPI document {name} ({len(operations)} operations)")

@@ -232,6 +232,23 @@ def top_session(ctx: CheckContext) -> tuple[str, Tokens]:
         except NotApplicable:
             continue
         tokens = login(ctx, user)
+        tokens.user = user
         ctx.baseline(tokens)
         return role, tokens
     raise NotApplicable("the suite can get a user of none of the profile's roles (see [[users.accounts]])")
+
+
+def own_user(ctx: CheckContext, role: str, besides: Principal | None) -> Principal | None:
+    """A fresh user of ``role`` (or a fresh tenant admin) that a probe may log out or delete, other than
+    ``besides``; None when the users are pre-provisioned accounts, which the suite never spends."""
+    if ctx.profile.users.source == "accounts":
+        return None
+    try:
+        return ctx.users.create(role, distinct_from=besides)
+    except NotApplicable:
+        pass
+    if ctx.profile.declares("signup"):
+        fresh = ctx.users.tenant_admin()
+        if besides is None or fresh.username != besides.username:
+            return fresh
+    return None

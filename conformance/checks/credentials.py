@@ -444,6 +444,8 @@ def _token_shaped(response: Response) -> bool:
 
 # Words in an unauthenticated operation's path or body that say it may create users, grant roles or mint tokens.
 MINT_WORDS = ("user", "token", "role", "admin")
+# Of those, the words of an operation whose acceptance without credentials grants rights by itself.
+GRANTING_WORDS = ("role", "admin")
 
 
 def _open_minting_candidates(ctx: CheckContext) -> tuple[list[CatalogOperation], str]:
@@ -459,14 +461,16 @@ def _open_minting_candidates(ctx: CheckContext) -> tuple[list[CatalogOperation],
 
 
 def _probe_open_operations(ctx: CheckContext, minting: list[str]) -> None:
-    """Call each candidate once, without credentials, with a valid request Schemathesis built: a token
-    in the answer, or a state-changing one accepted, is a route that hands out rights to anyone."""
+    """Call each candidate once, without credentials, with a valid request Schemathesis built: a token in
+    the answer, or a change naming a role or admin accepted, is a route that hands out rights to anyone;
+    other acceptances are reported in the details (a sign-up or a verification mail may be open by design)."""
     candidates, source = _open_minting_candidates(ctx)
     if not source:
         return
     mutate = operations_catalog.mutation_allowed(ctx)
     probed: dict[str, int] = {}
     skipped: list[str] = []
+    accepted: list[str] = []  # reported for review: open by design, perhaps (a sign-up, a verification mail)
     for op in candidates:
         if not op.safe and not mutate:
             skipped.append(op.label)
@@ -474,11 +478,18 @@ def _probe_open_operations(ctx: CheckContext, minting: list[str]) -> None:
         request = operations_catalog.request_for(ctx, op)
         response = operations_catalog.send(ctx, request, None, f"{op.label} without credentials")
         probed[op.label] = response.status
-        if _ok(response.status) and (_token_shaped(response) or not op.safe):
+        if not _ok(response.status):
+            continue
+        grants = not op.safe and any(word in part for part in op.words for word in GRANTING_WORDS)
+        if _token_shaped(response) or grants:
             ctx.decisive()
-            what = "answered a token" if _token_shaped(response) else f"accepted it ({response.status})"
+            what = ("answered a token" if _token_shaped(response)
+                    else f"accepted a role or admin change ({response.status})")
             minting.append(f"{op.label} ({what}, documented without a security requirement)")
-    ctx.details["open_operations"] = {"source": source, "probed": probed, "not_probed_mutate_off": skipped}
+        else:
+            accepted.append(f"{op.label} ({response.status})")
+    ctx.details["open_operations"] = {"source": source, "probed": probed, "not_probed_mutate_off": skipped,
+                                      "accepted_without_credentials": accepted}
     if skipped:
         ctx.cover(len(probed), len(candidates), "unauthenticated operations naming users, tokens or roles",
                   [f"{label} (state-changing, [safety] mutate is off)" for label in skipped])

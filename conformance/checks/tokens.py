@@ -24,7 +24,7 @@ from conformance.api import Tokens
 from conformance.attacker_server import is_loopback
 from conformance.attacks import confusion, cracking, forging, headers
 from conformance.attacks.cracking import HMAC_HASHES
-from conformance.checks._support import catalog_request, login, top_session
+from conformance.checks._support import catalog_request, login, own_user, top_session
 from conformance.context import CheckContext
 from conformance.minting import Minter, b64url, split
 from conformance.registry import Severity, check
@@ -919,7 +919,12 @@ def forged_every_operation(ctx: CheckContext) -> None:
                 continue
             own, variants = tokens, forged
             if op.ends_credential:  # its valid call ends the credential: a user of its own, called last
-                own = login(ctx, ctx.users.create(role))
+                user = own_user(ctx, role, tokens.user)
+                if user is None:
+                    not_judged[op.label] = ("it ends its caller's session or account, and the suite has no user "
+                                            "of its own to spend (pre-provisioned accounts are never ended)")
+                    continue
+                own = login(ctx, user)
                 variants = _operation_forgeries(ctx, own, jku_url, jwks)
             else:
                 valid = operations_catalog.send(ctx, request, own.access, f"{op.label} with the valid token (control)")
