@@ -68,11 +68,11 @@ def wide_reference(operations: int) -> Iterator[None]:
         app.register_blueprint(wide_blueprint(extra))
         return app
 
-    inprocess.create_app = create_app  # type: ignore[assignment]
+    inprocess.create_app = create_app
     try:
         yield
     finally:
-        inprocess.create_app = original  # type: ignore[assignment]
+        inprocess.create_app = original
 
 
 @contextmanager

@@ -482,8 +482,8 @@ def _declared_methods(ctx: CheckContext, catalog: operations_catalog.Catalog) ->
         for op in catalog.operations:
             found.setdefault(op.path, set()).add(op.method)
     else:
-        for op in ctx.profile.operations.values():
-            found.setdefault(op.path, set()).add(op.method)
+        for described in ctx.profile.operations.values():
+            found.setdefault(described.path, set()).add(described.method)
     return found
 
 
