@@ -64,7 +64,8 @@ def _matches(expected: str, status: int) -> bool:
 @check(
     "ROLE-MATRIX",
     controls=("valid-token", "liveness"),
-    title="call every declared route anonymously and as each role; compare with the permission table",
+    title="call every declared route (every operation of the OpenAPI document, when the profile names one) "
+          "anonymously and as each role; compare with the permission table",
     rule="every protected route answers 401 without a token, 403 below its permission, 2xx at and above",
     severity=Severity.HIGH,
     references=("RFC 6750 §3.1", "ASVS 4.1.1", "ASVS 4.1.3", "API5:2023"),
