@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--wordlist", action="append", default=[], metavar="PATH",
                      help="your own list of candidate HS secrets (repeatable, any size, read as a stream): "
                           "TOK-SECRET-WEAK cracks the captured token with it offline; a find is redacted")
+    run.add_argument("--openapi", metavar="URL_OR_FILE",
+                     help="the target's OpenAPI document (a path such as /openapi.json is fetched from the "
+                          "target): the route matrix and the forged-token checks judge every operation it "
+                          "describes (sets [openapi] document; needs authconform[openapi])")
 
     checks = commands.add_parser("checks", help="list the checks")
     checks.add_argument("--json", action="store_true")
@@ -274,6 +278,8 @@ def _run(args: argparse.Namespace, started: float) -> int:
     overrides = dict(parse_override(item) for item in args.overrides)
     if args.target:
         overrides["target.base_url"] = args.target
+    if args.openapi:
+        overrides["openapi.document"] = args.openapi
     profile = with_wordlists(load(args.profile, overrides=overrides), args.wordlist)
     checks = registry.select(args.area, args.check)
     if args.target or args.profile:

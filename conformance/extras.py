@@ -14,6 +14,7 @@ import importlib.util
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "reference": ("flask", "sqlalchemy", "argon2"),
     "load": ("locust",),
+    "openapi": ("schemathesis",),
 }
 
 

@@ -73,6 +73,9 @@ def _type_name(hint: Any) -> str:
         return "table"
     if hint is Any:
         return "any value"
+    arguments = typing.get_args(hint)
+    if type(None) in arguments and len(arguments) == 2:  # a field that may be left out to mean "by default"
+        return _type_name(next(arg for arg in arguments if arg is not type(None)))
     return {str: "string", int: "integer", float: "number", bool: "boolean"}.get(hint, str(hint))
 
 
@@ -82,6 +85,8 @@ def _default(item: FieldInfo) -> str:
     value = item.get_default(call_default_factory=True)
     if isinstance(value, BaseModel):
         return "(table)"
+    if value is None:
+        return "(left out)"
     if isinstance(value, str):
         return f'`"{value}"`' if value else '`""`'
     if isinstance(value, bool):

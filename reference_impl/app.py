@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine, select
 
 from reference_impl import (
+    admin,
     audit,
     cli,
     db,
@@ -151,6 +152,7 @@ def create_app(config: Config | None = None, *, store: Store | None = None, engi
     for blueprint in (meta, openapi.bp, session_management.bp, mfa.bp, users.bp, documents.bp, notes.bp,
                       audit.bp):
         app.register_blueprint(blueprint)
+    admin.init_app(app, config)
     if config.has_fault("test-token-route"):
         app.add_url_rule("/debug/token", "debug_token", session_management.debug_token)
     cli.init_app(app)

@@ -87,6 +87,9 @@ CATALOG: tuple[Fault, ...] = (
        "TOK-JWKS-PUBLIC-ONLY"),
     _f("jwks-leaks-private", "1", "the JWKS is built from the private key object, so d, p and q are published",
        "TOK-JWKS-PUBLIC-ONLY", jwt_algorithm="RS256"),
+    _f("admin-blueprint-unverified", "1", "the admin console's blueprint has its own token decorator: "
+       "jwt.decode(token, options={\"verify_signature\": False}); every other route verifies",
+       "TOK-FORGED-EVERY-OPERATION"),
     # 2. Refresh, logout, revocation
     _f("logout-client-side-only", "2", "logout only tells the client to forget its tokens",
        "REV-LOGOUT-ACCESS", "REV-LOGOUT-SESSION"),
@@ -126,6 +129,10 @@ CATALOG: tuple[Fault, ...] = (
     _f("viewer-can-write", "3", "document writes require only a valid token", "ROLE-MATRIX"),
     _f("audit-for-admins", "3", "audit log guarded by the admin role instead of the audit permission",
        "ROLE-MATRIX"),
+    _f("admin-method-switch", "3", "the admin console's route answers PUT, PATCH and DELETE too, its permission "
+       "checked under `if request.method == \"GET\"` only", "ROLE-METHOD-SWITCH"),
+    _f("admin-path-case", "3", "the admin console is guarded by a path-prefix rule compared case-sensitively while "
+       "its router matches paths case-insensitively, so /Admin/stats skips the guard", "ROLE-PATH-VARIANT"),
     _f("forbidden-for-anonymous", "3", "a missing token answered 403 instead of 401", "ROLE-MATRIX",
        "CRED-ERROR-FORMAT"),
     # 4. Sessions

@@ -10,10 +10,12 @@ from flask import Blueprint, Flask, current_app
 
 from reference_impl.config import Config
 from reference_impl.operations import Access, Operation, declared, route
-from reference_impl.role_access import ROLE_ORDER
+from reference_impl.role_access import ROLE_ORDER, has_permission
 from reference_impl.services import services
 
 bp = Blueprint("openapi", __name__)
+# The lowest role that may call an operation, for tools that read the document (authconform's route matrix).
+MIN_ROLE_EXTENSION = "x-authconform-min-role"
 Schema = dict[str, Any]
 
 
@@ -62,6 +64,11 @@ def _parameters(operation: Operation) -> list[Schema]:
     return found
 
 
+def min_role(permission: str) -> str:
+    """The lowest role of the hierarchy that holds ``permission``."""
+    return next(role for role in ROLE_ORDER if has_permission(role, permission))
+
+
 def describe(endpoint: str, operation: Operation, config: Config) -> Schema:
     """The OpenAPI operation object of one declaration (its operationId: the Flask endpoint)."""
     success: Schema = {"description": "success"}
@@ -83,6 +90,7 @@ def describe(endpoint: str, operation: Operation, config: Config) -> Schema:
         described["security"] = []
     elif operation.permission:
         described["x-permission"] = operation.permission
+        described[MIN_ROLE_EXTENSION] = min_role(operation.permission)
     return described
 
 

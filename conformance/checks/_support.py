@@ -11,9 +11,11 @@ import time
 import uuid
 from typing import Any
 
+from conformance import operations_catalog
 from conformance.api import Principal, Tokens
 from conformance.context import CheckContext
 from conformance.minting import split
+from conformance.operations_catalog import CatalogOperation, Request
 from conformance.profile import Route
 from conformance.targets.base import Response
 from conformance.verdict import CannotJudge, NotApplicable
@@ -224,3 +226,42 @@ def listed_session_ids(listing: Any) -> set[str]:
         for item in listing:
             found |= listed_session_ids(item)
     return found
+
+
+def catalog_request(ctx: CheckContext, op: CatalogOperation, ids: dict[str, str] | None = None) -> Request:
+    """A valid request for a catalog operation: the suite's own body for a profile route, Schemathesis'
+    positive data for an operation of the OpenAPI document."""
+    body = route_body(ctx, op.name) if op.source == "profile" else None
+    return operations_catalog.request_for(ctx, op, ids=ids, body=body)
+
+
+def top_session(ctx: CheckContext) -> tuple[str, Tokens]:
+    """A user of the highest role the suite can get, logged in, with the standard controls run: its
+    token is refused nowhere for its role, so a refusal of a forgery of it is about the forgery."""
+    roles = ctx.profile.roles_by_level() or ["viewer"]
+    for role in reversed(roles):
+        try:
+            user = ctx.users.create(role)
+        except NotApplicable:
+            continue
+        tokens = login(ctx, user)
+        tokens.user = user
+        ctx.baseline(tokens)
+        return role, tokens
+    raise NotApplicable("the suite can get a user of none of the profile's roles (see [[users.accounts]])")
+
+
+def own_user(ctx: CheckContext, role: str, besides: Principal | None) -> Principal | None:
+    """A fresh user of ``role`` (or a fresh tenant admin) that a probe may log out or delete, other than
+    ``besides``; None when the users are pre-provisioned accounts, which the suite never spends."""
+    if ctx.profile.users.source == "accounts":
+        return None
+    try:
+        return ctx.users.create(role, distinct_from=besides)
+    except NotApplicable:
+        pass
+    if ctx.profile.declares("signup"):
+        fresh = ctx.users.tenant_admin()
+        if besides is None or fresh.username != besides.username:
+            return fresh
+    return None

@@ -13,8 +13,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from conformance import operations_catalog
 from conformance.api import Principal, Tokens
 from conformance.context import CheckContext
+from conformance.operations_catalog import CatalogOperation
 from conformance.profile import CONTRACT_PASSWORD_MAX
 from conformance.registry import Level, Severity, check
 from conformance.targets.base import Response
@@ -443,10 +445,64 @@ def _token_shaped(response: Response) -> bool:
     return False
 
 
+# Words in an unauthenticated operation's path or body that say it may create users, grant roles or mint tokens.
+MINT_WORDS = ("user", "token", "role", "admin")
+# Of those, the words of an operation whose acceptance without credentials grants rights by itself.
+GRANTING_WORDS = ("role", "admin")
+
+
+def _open_minting_candidates(ctx: CheckContext) -> tuple[list[CatalogOperation], str]:
+    """The OpenAPI document's operations without a security requirement whose path or body names a
+    user, token, role or admin, leaving out the contract's own ways in (login, sign-up, refresh...)."""
+    if not ctx.profile.openapi.document:
+        return [], ""
+    catalog = operations_catalog.catalog(ctx)
+    found = [op for op in catalog.unauthenticated()
+             if op.contract not in operations_catalog.OPEN_BY_DESIGN
+             and any(word in part for part in op.words for word in MINT_WORDS)]
+    return found, catalog.source
+
+
+def _probe_open_operations(ctx: CheckContext, minting: list[str]) -> None:
+    """Call each candidate once, without credentials, with a valid request Schemathesis built: a token in
+    the answer, or a change naming a role or admin accepted, is a route that hands out rights to anyone;
+    other acceptances are reported in the details (a sign-up or a verification mail may be open by design)."""
+    candidates, source = _open_minting_candidates(ctx)
+    if not source:
+        return
+    mutate = operations_catalog.mutation_allowed(ctx)
+    probed: dict[str, int] = {}
+    skipped: list[str] = []
+    accepted: list[str] = []  # reported for review: open by design, perhaps (a sign-up, a verification mail)
+    for op in candidates:
+        if not op.safe and not mutate:
+            skipped.append(op.label)
+            continue
+        request = operations_catalog.request_for(ctx, op)
+        response = operations_catalog.send(ctx, request, None, f"{op.label} without credentials")
+        probed[op.label] = response.status
+        if not _ok(response.status):
+            continue
+        grants = not op.safe and any(word in part for part in op.words for word in GRANTING_WORDS)
+        if _token_shaped(response) or grants:
+            ctx.decisive()
+            what = ("answered a token" if _token_shaped(response)
+                    else f"accepted a role or admin change ({response.status})")
+            minting.append(f"{op.label} ({what}, documented without a security requirement)")
+        else:
+            accepted.append(f"{op.label} ({response.status})")
+    ctx.details["open_operations"] = {"source": source, "probed": probed, "not_probed_mutate_off": skipped,
+                                      "accepted_without_credentials": accepted}
+    if skipped:
+        ctx.cover(len(probed), len(candidates), "unauthenticated operations naming users, tokens or roles",
+                  [f"{label} (state-changing, [safety] mutate is off)" for label in skipped])
+
+
 @check(
     "CRED-NO-MINT-ROUTE",
     controls=("valid-token", "no-token", "liveness"),
-    title="probe common debug and test token routes, with and without a user id",
+    title="probe common debug and test token routes, with and without a user id, and every operation the "
+          "OpenAPI document leaves unauthenticated whose path or body names a user, token, role or admin",
     rule="no endpoint mints tokens without credentials (no test-token route outside debug)",
     severity=Severity.CRITICAL,
     references=("ASVS 14.3.2", "ASVS 2.10.4", "API2:2023", "API8:2023"),
@@ -465,6 +521,7 @@ def no_mint_route(ctx: CheckContext) -> None:
             if _ok(response.status) and _token_shaped(response):
                 query = "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
                 minting.append(f"{method} {path}{query}")
+    _probe_open_operations(ctx, minting)
     ctx.details["minting_routes"] = minting
     ctx.expect(not minting, "a route hands out tokens without credentials: " + ", ".join(minting[:5]))
 

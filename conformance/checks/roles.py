@@ -7,11 +7,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from conformance import operations_catalog
+from conformance.answers import Answer
 from conformance.api import Principal, Tokens
 from conformance.checks._support import (
     acts_as,
     add_user,
     call_route,
+    catalog_request,
     claims_of,
     find_user_id,
     gained_route,
@@ -24,6 +27,7 @@ from conformance.checks._support import (
 )
 from conformance.context import CheckContext
 from conformance.minting import forge, split
+from conformance.operations_catalog import CatalogOperation, Request
 from conformance.registry import Severity, check
 from conformance.targets.base import Response
 from conformance.verdict import NotApplicable
@@ -60,7 +64,8 @@ def _matches(expected: str, status: int) -> bool:
 @check(
     "ROLE-MATRIX",
     controls=("valid-token", "liveness"),
-    title="call every declared route anonymously and as each role; compare with the permission table",
+    title="call every declared route (every operation of the OpenAPI document, when the profile names one) "
+          "anonymously and as each role; compare with the permission table",
     rule="every protected route answers 401 without a token, 403 below its permission, 2xx at and above",
     severity=Severity.HIGH,
     references=("RFC 6750 §3.1", "ASVS 4.1.1", "ASVS 4.1.3", "API5:2023"),
@@ -84,7 +89,9 @@ def role_matrix(ctx: CheckContext) -> None:
     matrix: dict[str, dict[str, int]] = {}
     wrong: list[str] = []
     skipped: list[str] = []
-    for route in ctx.profile.routes:
+    if ctx.profile.openapi.document:
+        _matrix_from_catalog(ctx, sessions, roles, matrix, wrong)
+    for route in ctx.profile.routes if not ctx.profile.openapi.document else ():
         if not ctx.profile.offers(route.operation):
             continue
         if "{" in ctx.profile.operation(route.operation).path:
@@ -427,3 +434,166 @@ def _sign_up(ctx: CheckContext, prefix: str, role: str, extra: dict[str, str]) -
     if ctx.profile.declares("tenants"):
         body["tenant"] = principal.tenant
     return _SignUp(principal, ctx.api.call("signup", body=body, note=f"sign-up {' '.join(extra) or 'plain'}"))
+
+
+# ------------------------------------------------------------------ every operation (issue 20 §2)
+def _matrix_from_catalog(ctx: CheckContext, sessions: dict[str, Tokens], roles: list[str],
+                         matrix: dict[str, dict[str, int]], wrong: list[str]) -> None:
+    """ROLE-MATRIX over the operations of the OpenAPI document: anonymous 401 on every secured one, a
+    role below its minimum refused (403, or a declared refusal other than 401), a role at or above not
+    refused on reads. A state-changing operation is judged for its refusals only (and only where
+    [safety] mutate allows it): its success would change the target, and its 403 may be about the body."""
+    catalog = operations_catalog.catalog(ctx)
+    mutate = operations_catalog.mutation_allowed(ctx)
+    protected = [op for op in catalog.protected() if op.safe or mutate]
+    chosen, sampled_out = operations_catalog.sample(protected, ctx.profile.limits.operations)
+    not_judged: dict[str, str] = {op.label: "state-changing, and [safety] mutate is off"
+                                  for op in catalog.protected() if op not in protected}
+    not_judged.update({op.label: "left out of the sample" for op in sampled_out})
+    refusal = [status for status in ctx.profile.target.refusal_statuses if status != 401]
+    for op in chosen:
+        request = catalog_request(ctx, op)
+        row = matrix.setdefault(op.label, {})
+        row["anonymous"] = operations_catalog.send(ctx, request, None, f"{op.label} without a token").status
+        if row["anonymous"] != 401:
+            wrong.append(f"{op.label} anonymous: {row['anonymous']}, want 401")
+        for role in roles:
+            below = ctx.profile.role_level(role) < ctx.profile.role_level(op.min_role)
+            if not below and not op.safe:
+                continue  # the call would do what it says; its refusals are what is judged here
+            status = operations_catalog.send(ctx, request, sessions[role].access, f"{op.label} as {role}").status
+            row[role] = status
+            if status >= 500 or status == 429 or (status == 404 and op.parameters):
+                continue  # says nothing about the role (a missing object answers the same to everyone)
+            if below and status not in refusal:
+                wrong.append(f"{op.label} as {role}: {status}, want {' or '.join(map(str, refusal))} "
+                             f"(its minimum role is {op.min_role})")
+            elif not below and ctx.answer(ctx.last_response) is Answer.REFUSED:  # type: ignore[arg-type]
+                wrong.append(f"{op.label} as {role}: {status}, a refusal at or above its minimum role {op.min_role}")
+    ctx.details["operations"] = {"source": catalog.source, "judged": len(chosen), "not_judged": not_judged}
+    roles_whole = ctx.coverage is None or ctx.coverage["judged"] == ctx.coverage["asked"]
+    if roles_whole and (sampled_out or len(protected) < len(catalog.protected())):
+        ctx.cover(len(chosen), len(catalog.protected()), "protected operations", list(not_judged))
+
+
+def _declared_methods(ctx: CheckContext, catalog: operations_catalog.Catalog) -> dict[str, set[str]]:
+    """path -> the methods the target declares on it (every described operation of a profile)."""
+    found: dict[str, set[str]] = {}
+    if ctx.profile.openapi.document:
+        for op in catalog.operations:
+            found.setdefault(op.path, set()).add(op.method)
+    else:
+        for described in ctx.profile.operations.values():
+            found.setdefault(described.path, set()).add(described.method)
+    return found
+
+
+def _guarded_reads(ctx: CheckContext) -> tuple[operations_catalog.Catalog, list[CatalogOperation],
+                                                list[CatalogOperation]]:
+    """The catalog, its protected GET operations without path parameters (sampled), and those left out."""
+    catalog = operations_catalog.catalog(ctx)
+    reads = [op for op in catalog.protected() if op.method == "GET" and not op.parameters]
+    if not reads:
+        raise NotApplicable(f"{catalog.source} has no protected GET operation without path parameters")
+    chosen, left_out = operations_catalog.sample(reads, ctx.profile.limits.operations)
+    return catalog, chosen, left_out
+
+
+def _probe_guard(ctx: CheckContext, kind: str, probes: dict[CatalogOperation, list[tuple[str, Request]]]) -> None:
+    """Each probe (a variant of a guarded read) as anonymous and as the lowest role where that role is
+    below the operation's minimum: neither may be accepted. The operation itself, asked the same way,
+    must refuse them first (else ROLE-MATRIX's rule is broken, not this one)."""
+    low = ctx.profile.roles_by_level()[0]
+    tokens = login(ctx, ctx.users.create(low))
+    ctx.baseline(tokens)
+    reached: list[str] = []
+    judged: list[str] = []
+    not_judged: dict[str, str] = {}
+    for op, variants in probes.items():
+        request = catalog_request(ctx, op)
+        callers: dict[str, str | None] = {"anonymous": None}
+        if ctx.profile.role_level(low) < ctx.profile.role_level(op.min_role):
+            callers[low] = tokens.access
+        for who, token in list(callers.items()):
+            control = operations_catalog.send(ctx, request, token, f"{op.label} as {who} (control)")
+            if ctx.answer(control) is not Answer.REFUSED:
+                del callers[who]
+                not_judged[f"{op.label} as {who}"] = f"the operation itself answered {control.status}"
+        if not callers or not variants:
+            continue
+        judged.append(op.label)
+        for label, variant in variants:
+            for who, token in callers.items():
+                response = operations_catalog.send(ctx, variant, token, f"{variant.method} {variant.path} as {who}")
+                if ok(response.status):
+                    ctx.decisive()
+                    reached.append(f"{variant.method} {variant.path} ({label}) as {who}: {response.status}")
+    ctx.details[kind] = {"judged": judged, "not_judged": not_judged}
+    if not judged:
+        raise NotApplicable("no guarded read refused the anonymous caller or the lowest role: "
+                            + "; ".join(f"{k}: {v}" for k, v in list(not_judged.items())[:4]))
+    ctx.expect(not reached, "the guard of a protected route was bypassed: " + "; ".join(reached))
+
+
+@check(
+    "ROLE-METHOD-SWITCH",
+    controls=("valid-token", "no-token", "liveness"),
+    title="send PUT, PATCH, DELETE and POST to the path of every protected GET route that does not declare "
+          "them, anonymously and as the lowest role",
+    rule="a route's guard covers every method it answers: a method it does not declare is refused or "
+         "unknown (401, 403, 404, 405), never served to a caller its declared method refuses",
+    severity=Severity.HIGH,
+    references=("ASVS 4.1.1", "ASVS 4.1.3", "ASVS 13.1.1", "API5:2023"),
+)
+def method_switch(ctx: CheckContext) -> None:
+    if not operations_catalog.mutation_allowed(ctx):
+        raise NotApplicable("[safety] mutate is off, and PUT, PATCH or DELETE on a route are state-changing "
+                            "probes (set [safety] mutate = true for a test deployment)")
+    catalog, chosen, left_out = _guarded_reads(ctx)
+    declared = _declared_methods(ctx, catalog)
+    probes = {}
+    for op in chosen:
+        base = catalog_request(ctx, op)
+        switched = [method for method in operations_catalog.UNSAFE_METHODS if method not in declared.get(op.path, ())]
+        probes[op] = [(f"{method} instead of GET", base.varied(method=method)) for method in switched]
+    if left_out:
+        ctx.cover(len(chosen), len(chosen) + len(left_out), "guarded reads", [op.label for op in left_out])
+    _probe_guard(ctx, "method_switch", probes)
+
+
+def path_variants(path: str, known: set[str]) -> list[tuple[str, str]]:
+    """Spellings of ``path`` a guard comparing strings may miss: the trailing slash toggled, each
+    segment capitalised, all upper case (none that the target declares itself)."""
+    toggled = path[:-1] if path.endswith("/") and path != "/" else path + "/"
+    capitalised = "/".join(part[:1].upper() + part[1:] for part in path.split("/"))
+    found = [("trailing slash" if toggled.endswith("/") else "no trailing slash", toggled),
+             ("segments capitalised", capitalised), ("upper case", path.upper())]
+    seen: set[str] = {path}
+    kept = []
+    for label, variant in found:
+        if variant not in seen and variant not in known:
+            seen.add(variant)
+            kept.append((label, variant))
+    return kept
+
+
+@check(
+    "ROLE-PATH-VARIANT",
+    controls=("valid-token", "no-token", "liveness"),
+    title="call every protected GET route with its path's trailing slash toggled, capitalised and upper "
+          "case, anonymously and as the lowest role",
+    rule="a route's guard holds for every spelling of its path the router accepts: a trailing-slash or "
+         "letter-case variant is refused or unknown, never served to a caller the route refuses",
+    severity=Severity.HIGH,
+    references=("ASVS 4.1.1", "ASVS 4.1.3", "CWE-178", "API5:2023"),
+)
+def path_variant(ctx: CheckContext) -> None:
+    catalog, chosen, left_out = _guarded_reads(ctx)
+    known = catalog.paths() | {op.path for op in ctx.profile.operations.values()}
+    probes = {}
+    for op in chosen:
+        base = catalog_request(ctx, op)
+        probes[op] = [(label, base.varied(path=variant)) for label, variant in path_variants(base.path, known)]
+    if left_out:
+        ctx.cover(len(chosen), len(chosen) + len(left_out), "guarded reads", [op.label for op in left_out])
+    _probe_guard(ctx, "path_variants", probes)

@@ -9,6 +9,7 @@ accepted, so a wrong key in the profile gives an error, never a pass.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Mapping
@@ -17,14 +18,17 @@ from urllib.parse import urlsplit
 
 import jwt
 
+from conformance import operations_catalog
+from conformance.answers import Answer
 from conformance.api import Tokens
 from conformance.attacker_server import is_loopback
 from conformance.attacks import confusion, cracking, forging, headers
 from conformance.attacks.cracking import HMAC_HASHES
+from conformance.checks._support import catalog_request, login, own_user, top_session
 from conformance.context import CheckContext
 from conformance.minting import Minter, b64url, split
 from conformance.registry import Severity, check
-from conformance.verdict import CheckFailed, ControlFailed, NotApplicable
+from conformance.verdict import CannotJudge, CheckFailed, ControlFailed, NotApplicable
 
 # Lifetime of the tokens the suite mints for itself (capped by the declared access TTL).
 MINTED_LIFETIME = 300
@@ -828,3 +832,133 @@ def jwks_public_only(ctx: CheckContext) -> None:
     if leaked:
         ctx.redact(*leaked)
     ctx.expect(not leaks, "the JWKS publishes secret key material: " + "; ".join(leaks))
+
+
+# ------------------------------------------------------------------ every operation
+def _operation_forgeries(ctx: CheckContext, tokens: Tokens, jku_url: str, jwks: list[dict[str, Any]]) -> dict[str, str]:
+    """The TOK-* forgeries of ``tokens``' access token, one token each (a verifier that one blueprint
+    of the service skips accepts all of them there)."""
+    access = tokens.access
+    claims = _fresh(ctx, split(access)[1])
+    found: dict[str, str] = {f'alg "{spelling}"': forging.alg_none(access, spelling)
+                             for spelling in forging.NONE_SPELLINGS}
+    found["broken signature"] = forging.signature_broken(access)
+    found["empty signature"] = forging.signature_null(access)
+    found["attacker's key in a jwk header"] = headers.embedded_jwk(access, "rsa", claims=claims)
+    payload = headers.KID_PAYLOADS[0]
+    found[payload.label] = headers.kid_injection(access, payload.kid, payload.key, claims=claims)
+    if jku_url:
+        found["attacker's key set named by jku"] = headers.remote_key(access, "jku", jku_url, claims=claims)
+    if jwks:
+        encoding = confusion.encodings(jwks[0])[0]
+        found[f"HS256 keyed with the public key ({encoding.label})"] = confusion.key_confusion(
+            access, jwks[0], encoding, claims=claims)
+    if ctx.minter is not None:
+        leeway, ttl = _leeway(ctx), ctx.profile.tokens.access_ttl
+        exp = _now(ctx, claims) - leeway - TIME_MARGIN
+        extra = {"nbf": exp - ttl} if "nbf" in claims else {}
+        found["expired"] = ctx.minter.mint(_fresh(ctx, claims, exp=exp, iat=exp - ttl, **extra))
+        found["another audience"] = ctx.minter.mint(_fresh(ctx, claims, aud="attacker-api"))
+    if tokens.refresh and ctx.profile.probes("refresh"):
+        found["refresh token as access token"] = tokens.refresh
+    ctx.redactor.add(*found.values())
+    return found
+
+
+def _public_rsa_keys(ctx: CheckContext) -> list[dict[str, Any]]:
+    if not ctx.profile.offers("jwks"):
+        return []
+    response = ctx.api.call("jwks", note="fetch the target's public keys (for key confusion)")
+    return confusion.rsa_jwks_keys(response.json()) if 200 <= response.status < 300 else []
+
+
+@check(
+    "TOK-FORGED-EVERY-OPERATION",
+    controls=("valid-token", "no-token", "liveness"),
+    title="send each forged token (alg none in four casings, broken and empty signature, jwk, jku and kid "
+          "injection, key confusion, expired, another audience, refresh as access) once to every protected "
+          "operation of the OpenAPI document, or of the profile's routes",
+    rule="every protected operation verifies tokens: a forged, expired, foreign-audience or refresh token is "
+         "refused on each of them, not only on the route the other token checks probe",
+    severity=Severity.CRITICAL,
+    references=("RFC 8725 §3.1", "RFC 8725 §3.11", "RFC 7519 §7.2", "ASVS 3.5.3", "ASVS 4.1.1", "API2:2023",
+                "API5:2023"),
+)
+def forged_every_operation(ctx: CheckContext) -> None:
+    catalog = operations_catalog.catalog(ctx)
+    protected = catalog.protected()
+    if not protected:
+        raise NotApplicable(f"{catalog.source} declares no protected operation")
+    mutate = operations_catalog.mutation_allowed(ctx)
+    judgeable = [op for op in protected if op.safe or mutate]
+    chosen, sampled_out = operations_catalog.sample(judgeable, ctx.profile.limits.operations)
+    role, tokens = top_session(ctx)
+    if ctx.minter is not None:
+        _checked_minter(ctx, tokens)
+    jwks = _public_rsa_keys(ctx)
+    not_judged: dict[str, str] = {op.label: "state-changing, and [safety] mutate is off"
+                                  for op in protected if op not in judgeable}
+    not_judged.update({op.label: f"left out of the sample of {len(chosen)}" for op in sampled_out})
+    accepted: list[str] = []
+    judged: list[str] = []
+    with contextlib.ExitStack() as stack:
+        jku_url = ""
+        try:
+            bind, public_url = _attacker_address(ctx)
+            server = stack.enter_context(headers.attacker_documents(bind, public_url))
+            jku_url = server.url(headers.JKU_PATH)
+        except NotApplicable as exc:
+            ctx.details["jku_not_sent"] = str(exc)
+        forged = _operation_forgeries(ctx, tokens, jku_url, jwks)
+        ctx.details["forgeries"] = list(forged)
+        for op in chosen:
+            request = catalog_request(ctx, op)
+            anonymous = operations_catalog.send(ctx, request, None, f"{op.label} without a token (control)")
+            if ctx.answer(anonymous) is not Answer.REFUSED:
+                not_judged[op.label] = f"answered {anonymous.status} without a token (ROLE-MATRIX judges that)"
+                continue
+            own, variants = tokens, forged
+            if op.ends_credential:  # its valid call ends the credential: a user of its own, called last
+                user = own_user(ctx, role, tokens.user)
+                if user is None:
+                    not_judged[op.label] = ("it ends its caller's session or account, and the suite has no user "
+                                            "of its own to spend (pre-provisioned accounts are never ended)")
+                    continue
+                own = login(ctx, user)
+                variants = _operation_forgeries(ctx, own, jku_url, jwks)
+            else:
+                valid = operations_catalog.send(ctx, request, own.access, f"{op.label} with the valid token (control)")
+                if ctx.answer(valid) in (Answer.REFUSED, Answer.RATE_LIMITED, Answer.CRASHED):
+                    not_judged[op.label] = f"the valid {role}'s token answered {valid.status}"
+                    continue
+            taken: list[str] = []
+            refusals: set[int] = set()
+            for label, token in variants.items():
+                response = operations_catalog.send(ctx, request, token, f"{op.label}, {label}")
+                forging.note_recipe(ctx.evidence, token, ctx.redactor.text)
+                kind = ctx.answer(response)
+                if kind is Answer.REFUSED:
+                    refusals.add(response.status)
+                elif kind not in (Answer.RATE_LIMITED, Answer.CRASHED):
+                    ctx.decisive()
+                    taken.append(f"{label} ({response.status})")
+            if op.ends_credential:
+                valid = operations_catalog.send(ctx, request, own.access, f"{op.label} with the valid token (control)")
+                # A valid token refused for another reason (403: a wrong current password in the body)
+                # still tells the forgeries' refusals (401) apart as refusals of the token.
+                kind = ctx.answer(valid)
+                if not taken and (kind in (Answer.RATE_LIMITED, Answer.CRASHED)
+                                  or (kind is Answer.REFUSED and valid.status in refusals)):
+                    not_judged[op.label] = f"the valid {role}'s token answered {valid.status}"
+                    continue
+            judged.append(op.label)
+            if taken:
+                accepted.append(f"{op.label}: {', '.join(taken)}")
+    ctx.details["operations"] = {"source": catalog.source, "judged": judged, "not_judged": not_judged,
+                                 "requests_per_operation": 2 + len(forged)}
+    ctx.expect(not accepted, "forged tokens were accepted by protected operations: " + "; ".join(accepted))
+    if not judged:
+        raise CannotJudge("no protected operation could be judged: " +
+                          "; ".join(f"{label}: {why}" for label, why in list(not_judged.items())[:5]))
+    ctx.cover(len(judged), len(protected), "protected operations",
+              [f"{label} ({why})" for label, why in not_judged.items()])

@@ -28,8 +28,9 @@ pytestmark = pytest.mark.served
 ROOT = Path(__file__).resolve().parents[2]
 # What a build of the project reads (pyproject's packages, package data and readme).
 SOURCES = ("pyproject.toml", "README.md", "conformance", "reference_impl", "reports", "scenarios")
-# Modules only the [reference] and [load] extras bring: none may be in the lean environment.
-EXTRA_ONLY = ("flask", "sqlalchemy", "argon2", "redis", "gunicorn", "mirakuru", "locust", "gevent")
+# Modules only the [reference], [load] and [openapi] extras bring: none may be in the lean environment.
+EXTRA_ONLY = ("flask", "sqlalchemy", "argon2", "redis", "gunicorn", "mirakuru", "locust", "gevent",
+              "schemathesis")
 INSTALL_TIMEOUT = 600  # seconds: a fresh environment's packages come from the package index
 RUN_TIMEOUT = 180
 CHECKS = ("TOK-ALG-NONE", "TOK-SIG-BROKEN", "TOK-CLAIMS-MISSING", "CRED-ENUM-STATUS")
@@ -123,3 +124,24 @@ def test_the_fault_catalog_lists_without_the_reference_extra(lean_venv: Path, tm
     assert done.returncode == exitcodes.OK, done.stderr
     assert done.stdout.splitlines()[-1].endswith(" faults")
 
+
+
+def test_the_operation_checks_read_routes_lean_and_name_the_extra_for_a_document(lean_venv: Path,
+                                                                                tmp_path: Path) -> None:
+    secret = secrets.token_urlsafe(48)
+    check = "TOK-FORGED-EVERY-OPERATION"
+    with reference_server({"AUTHCONF_SECRET_KEY": secret}, tmp_path / "server") as base:
+        profile = tmp_path / "served.toml"
+        profile.write_text(PROFILE.format(base=base))
+        verdicts = {}
+        for name, extra in (("routes", ()), ("openapi", ("--openapi", "/openapi.json"))):
+            report_dir = tmp_path / name
+            done = _run(lean_venv, "run", "--profile", str(profile), "--check", check, "--report-dir",
+                        str(report_dir), *extra, cwd=tmp_path, LEAN_SIGNING_KEY=secret)
+            assert "Traceback" not in done.stdout + done.stderr
+            entry = json.loads((report_dir / "report.json").read_text())["checks"][0]
+            verdicts[name] = (entry["verdict"], entry["reason"])
+    # Judged from the profile without Schemathesis; /audit needs a superadmin, which sign-up never makes.
+    assert verdicts["routes"][0] == "partial" and "GET /audit (the valid admin's token answered 403)" in \
+        verdicts["routes"][1], verdicts["routes"]
+    assert verdicts["openapi"][0] == "not-applicable" and "install authconform[openapi]" in verdicts["openapi"][1]

@@ -75,7 +75,12 @@ HTTP_NOT_APPLICABLE = {
 # (note-idor: the second resource type, with numeric ids, judged over HTTP too).
 HTTP_FAULTS = ["accept-alg-none", "refresh-as-access", "reuse-no-family-revoke", "role-from-token",
                "evict-newest", "no-idle-timeout", "cross-tenant-403", "superadmin-any-tenant",
-               "note-idor", "limiter-off-by-one", "trust-forwarded-for", "mfa-code-replay"]
+               "note-idor", "limiter-off-by-one", "trust-forwarded-for", "mfa-code-replay",
+               # issue 20: one blueprint skipping verification, a method switch, a case-sensitive guard
+               "admin-blueprint-unverified", "admin-method-switch", "admin-path-case"]
+# The checks that judge every operation of a catalog (issue 20), run over the served document.
+OPERATION_CHECKS = ("ROLE-MATRIX", "ROLE-METHOD-SWITCH", "ROLE-PATH-VARIANT", "TOK-FORGED-EVERY-OPERATION",
+                    "CRED-NO-MINT-ROUTE")
 
 
 def _serve_and_run(redis_server: str, workdir: Path, faults: list[str],
@@ -136,3 +141,12 @@ def test_a_fault_served_over_http_is_caught_by_its_checks(redis_server: str, tmp
     assert {c: verdicts.get(c) for c in named} == {c: "fail" for c in named}, output
     assert code == 1
     assert "Traceback" not in output
+
+
+def test_the_operation_checks_pass_over_http_on_every_documented_operation(redis_server: str,
+                                                                           tmp_path: Path) -> None:
+    code, output, report = _serve_and_run(redis_server, tmp_path, [], "--openapi", "/openapi.json",
+                                          *[arg for check_id in OPERATION_CHECKS for arg in ("--check", check_id)])
+    verdicts = {entry["id"]: (entry["verdict"], entry["reason"]) for entry in report["checks"]}
+    assert verdicts == {check_id: ("pass", "") for check_id in OPERATION_CHECKS}, output
+    assert code == 0 and "Traceback" not in output
