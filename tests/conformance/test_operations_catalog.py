@@ -50,7 +50,7 @@ def test_the_document_catalog_reads_security_min_roles_and_contract_operations()
     assert by_label["GET /users/me"].min_role == "viewer" and by_label["GET /users/me"].secured
     assert by_label["DELETE /users/me"].ends_credential and by_label["POST /auth/logout"].ends_credential
     assert not by_label["GET /documents"].ends_credential
-    assert len(catalog.protected()) == 22
+    assert len(catalog.protected()) == 27  # notes (five) since resources
 
 
 def test_a_profile_pattern_gives_the_minimum_role_over_the_document_extension() -> None:
