@@ -9,6 +9,7 @@ from typing import Any
 from conformance.answers import Answer, Classifier, retry_after
 from conformance.api import Api, Tokens
 from conformance.evidence import Redactor, exchange_record
+from conformance.leases import AccountPool, MissingAccounts
 from conformance.minting import Minter
 from conformance.profile import Profile
 from conformance.registry import Check
@@ -41,7 +42,7 @@ class _WatchedClock:
 
 class CheckContext:
     def __init__(self, check: Check, target: Target, profile: Profile, redactor: Redactor,
-                 minter: Minter | None = None) -> None:
+                 minter: Minter | None = None, accounts: AccountPool | None = None) -> None:
         self.check = check
         self.target = target
         self.profile = profile
@@ -58,6 +59,10 @@ class CheckContext:
         self.coverage: dict[str, Any] | None = None
         self.clock_moved = False  # the check moved the target's time itself (a clock or a real wait)
         self.limit_waits = 0.0  # seconds spent waiting out the target's rate limiter
+        # The declared accounts this check leases from (shared by the checks of a run; the runner
+        # releases this check's leases when it ends).
+        self.accounts = accounts if accounts is not None else AccountPool(profile.users.accounts)
+        self.short_of: MissingAccounts | None = None  # not applicable for want of declared accounts
         self.api = Api(self)
         self.users = Users(self)
 

@@ -20,6 +20,7 @@ from conformance.breaker import Breaker, Trip
 from conformance.context import CheckContext
 from conformance.diagnosis import explain
 from conformance.evidence import Redactor, printable
+from conformance.leases import AccountPool, LeaseBusy, MissingAccounts
 from conformance.minting import ClaimNames, Minter, SigningKey
 from conformance.profile import CAPABILITIES, OPERATION_CAPABILITY, OPERATION_NEED, Profile
 from conformance.registry import ABILITIES, MINTING, Check, Level
@@ -47,6 +48,12 @@ class Deployment:
     profile: Profile
     signing: SigningKey | None = None
     redactor: Redactor = field(default_factory=Redactor)
+    accounts: AccountPool | None = None  # the declared accounts, leased to checks (made on first use)
+
+    def account_pool(self) -> AccountPool:
+        if self.accounts is None:
+            self.accounts = AccountPool(self.profile.users.accounts)
+        return self.accounts
 
     def minter(self) -> Minter | None:
         if self.signing is None:
@@ -89,10 +96,15 @@ def run_check(check: Check, deployment: Deployment, *, strict: bool = False) -> 
     if missing:
         return Result(check.id, Verdict.NOT_APPLICABLE, "needs " + "; ".join(missing))
     ctx = CheckContext(check, deployment.target, deployment.profile, deployment.redactor,
-                       deployment.minter())
-    verdict, reason = _outcome(check, ctx, lambda: check.body(ctx), deployment.redactor)
-    if verdict in (Verdict.PASS, Verdict.FAIL, Verdict.NON_STRICT):
-        verdict, reason = _settle_controls(check, ctx, verdict, reason, deployment.redactor)
+                       deployment.minter(), deployment.account_pool())
+    try:
+        verdict, reason = _outcome(check, ctx, lambda: check.body(ctx), deployment.redactor)
+        if verdict in (Verdict.PASS, Verdict.FAIL, Verdict.NON_STRICT):
+            verdict, reason = _settle_controls(check, ctx, verdict, reason, deployment.redactor)
+    finally:
+        ctx.accounts.release(ctx)  # the accounts it leased are free for the next check
+    if verdict is Verdict.NOT_APPLICABLE and ctx.short_of is not None:
+        ctx.accounts.short(check.id, ctx.short_of)
     if verdict is Verdict.PASS and ctx.coverage is not None and ctx.coverage["judged"] < ctx.coverage["asked"]:
         coverage = ctx.coverage
         verdict = Verdict.PARTIAL
@@ -112,12 +124,16 @@ def _outcome(check: Check, ctx: CheckContext, body: Callable[[], None], redactor
     try:
         body()
     except CheckOutcome as outcome:
+        if isinstance(outcome, MissingAccounts):
+            ctx.short_of = outcome
         verdict = outcome.verdict
         if verdict is Verdict.FAIL and check.level is Level.SHOULD:
             verdict = Verdict.NON_STRICT
         return verdict, outcome.reason
     except TargetUnreachable as exc:
         return Verdict.ERROR, f"target unreachable: {exc}"
+    except LeaseBusy:
+        raise  # the scheduler runs the check again when the others are done
     except Exception as exc:  # a harness bug (NotImplementedError too) or an answer it could not handle
         log.debug("check %s raised\n%s", check.id, traceback.format_exc())
         return Verdict.ERROR, redactor.text(f"harness error: {type(exc).__name__}: {exc}")
@@ -231,6 +247,7 @@ def run(checks: Iterable[Check], source: DeploymentSource, *, strict: bool = Fal
     started = real_time()
     results = []
     breaker = getattr(source, "breaker", None)  # a guarded HTTP source: see conformance/breaker.py
+    pools: list[AccountPool] = []
     for index, check in enumerate(chosen, 1):
         try:
             deployment = source(check)
@@ -238,6 +255,8 @@ def run(checks: Iterable[Check], source: DeploymentSource, *, strict: bool = Fal
             result = Result(check.id, Verdict.ERROR, f"target unreachable: {exc}")
         else:
             result = run_guarded(check, deployment, breaker, strict=strict)
+            if all(pool is not deployment.account_pool() for pool in pools):
+                pools.append(deployment.account_pool())
         results.append(result)
         if progress is not None:
             progress(check, result, index, len(chosen))
@@ -249,4 +268,7 @@ def run(checks: Iterable[Check], source: DeploymentSource, *, strict: bool = Fal
         close()
     stopped = breaker.trip if breaker is not None else None
     meta: dict[str, Any] = {"stopped": stopped.to_dict() if stopped is not None else None}
+    shortfalls = [entry.to_dict() for pool in pools for entry in pool.shortfalls()]
+    if shortfalls:  # what declaring more accounts would add to the coverage
+        meta["accounts_needed"] = shortfalls
     return RunResult(profile, target_name, chosen, results, started, real_time(), meta, stopped)
