@@ -17,6 +17,7 @@ the others.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -137,3 +138,141 @@ class AccountPool:
     def shortfalls(self) -> list[Shortfall]:
         with self._changed:
             return [self._shortfalls[role] for role in sorted(self._shortfalls)]
+
+
+# ---------------------------------------------------------------------------- budgets of identities
+
+# Seconds added to a declared window before a request counted in it is forgotten: the target counts
+# a request when it arrives, a little after the suite sent it.
+WINDOW_SLACK = 1.0
+
+
+class Budgets:
+    """One budget keeper per identity (a client address's logins, an account's logins, a user's API
+    calls), shared by every thread of a run, so checks in flight together never spend more of one
+    identity's declared budget than the target allows: a request that would go over waits until
+    the oldest one counted has left the window (a sliding log, stricter than any fixed window)."""
+
+    def __init__(self, waits: WaitBoard | None = None) -> None:
+        self._sent: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+        self.waits = waits or WaitBoard()
+
+    def take(self, key: str, limit: int, window: float, *, wait: bool = True, max_wait: float = 0.0,
+             what: str = "") -> float:
+        """Count one request of ``key``; with ``wait``, first wait (at most ``max_wait`` s) until it fits
+        the budget of ``limit`` per ``window``. Returns the seconds waited."""
+        waited = 0.0
+        span = window + WINDOW_SLACK
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                log = [t for t in self._sent.get(key, []) if t > now - span]
+                if not wait or len(log) < limit or waited >= max_wait:
+                    log.append(now)
+                    self._sent[key] = log
+                    return waited
+                self._sent[key] = log
+                pause = min(log[0] + span - now, max_wait - waited)
+            with self.waits.waiting(what or f"the budget of {key}", pause):
+                time.sleep(pause)
+            waited += pause
+
+
+# ---------------------------------------------------------------------------- client addresses
+
+class ClientAddresses:
+    """Fresh loopback source addresses (127.1.0.1, 127.1.0.2, ...) for a target on loopback, one per
+    check (and another whenever a check needs an unspent per-address budget): a limit the target
+    keeps per client address then never carries over from one check to another, so no check waits
+    out a window another check filled. ``enabled`` is False where the system cannot bind them."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and _can_bind("127.1.0.1")
+        # A random start: a run right after another (or beside it) does not reuse its addresses.
+        self._next = secrets.randbelow(1 << 22)
+        self._lock = threading.Lock()
+
+    def fresh(self) -> str | None:
+        if not self.enabled:
+            return None
+        with self._lock:
+            self._next += 1
+            if self._next % 256 == 0:  # no x.y.z.0
+                self._next += 1
+            n = self._next
+        return f"127.{1 + (n >> 16) % 254}.{(n >> 8) & 255}.{n & 255}"
+
+
+def _can_bind(address: str) -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((address, 0))
+        return True
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------------------- what is waiting
+
+@dataclass
+class Wait:
+    owner: str
+    what: str
+    until: float  # time.time() at which it ends
+
+
+class WaitBoard:
+    """The real waits in progress (what waits, until when), for the live progress line."""
+
+    def __init__(self) -> None:
+        self._waits: dict[int, Wait] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._spent: dict[str, float] = {}  # owner -> seconds it waited in all
+        self._longest = (0.0, "")
+
+    def summary(self) -> dict[str, object]:
+        """The real waits of the run: their sum, the longest one, and the check that waited longest."""
+        with self._lock:
+            owner, most = max(self._spent.items(), key=lambda item: item[1], default=("", 0.0))
+            return {"total_seconds": round(sum(self._spent.values()), 1),
+                    "longest_seconds": round(self._longest[0], 1), "longest": self._longest[1],
+                    "longest_check": owner, "longest_check_seconds": round(most, 1)}
+
+    def owner(self, name: str) -> None:
+        """Name the check this thread runs (shown beside its waits)."""
+        self._local.owner = name
+
+    def waiting(self, what: str, seconds: float) -> _Waiting:
+        return _Waiting(self, what, seconds)
+
+    def pending(self) -> list[Wait]:
+        with self._lock:
+            return sorted(self._waits.values(), key=lambda w: w.until)
+
+    def _start(self, what: str, seconds: float) -> int:
+        wait = Wait(getattr(self._local, "owner", ""), what, time.time() + seconds)
+        with self._lock:
+            self._waits[id(wait)] = wait
+            self._spent[wait.owner] = self._spent.get(wait.owner, 0.0) + seconds
+            if seconds > self._longest[0]:
+                self._longest = (seconds, f"{wait.owner}: {what}")
+        return id(wait)
+
+    def _end(self, key: int) -> None:
+        with self._lock:
+            self._waits.pop(key, None)
+
+
+class _Waiting:
+    def __init__(self, board: WaitBoard, what: str, seconds: float) -> None:
+        self.board, self.what, self.seconds, self.key = board, what, seconds, 0
+
+    def __enter__(self) -> None:
+        self.key = self.board._start(self.what, self.seconds)
+
+    def __exit__(self, *_exc: object) -> None:
+        self.board._end(self.key)

@@ -93,6 +93,15 @@ class Check:
     # The rule ends the check's own credential (logout, expiry, eviction): the liveness control
     # runs on a witness the runner logs in after the body and uses twice.
     ends_credential: bool = False
+    # The check needs the target quiet (timing comparisons): the scheduler runs it alone.
+    exclusive: bool = False
+    # The check waits on the target's clock over HTTP (expiry, timeouts, windows): the scheduler
+    # starts it early, so its waits overlap the other checks. Clock-sensitive checks always do.
+    waits_on_clock: bool = False
+
+    @property
+    def waits(self) -> bool:
+        return self.waits_on_clock or self.clock_sensitive
 
     @property
     def section(self) -> str:
@@ -138,6 +147,8 @@ def check(
     counts_limits: bool = False,
     clock_sensitive: bool = False,
     ends_credential: bool = False,
+    exclusive: bool = False,
+    waits_on_clock: bool = False,
 ) -> Callable[[Callable[[CheckContext], None]], Callable[[CheckContext], None]]:
     """Register a check body under a stable id such as ``TOK-ALG-NONE``."""
     prefix = check_id.split("-", 1)[0]
@@ -172,6 +183,8 @@ def check(
             counts_limits=counts_limits,
             clock_sensitive=clock_sensitive,
             ends_credential=ends_credential,
+            exclusive=exclusive,
+            waits_on_clock=waits_on_clock,
         )
         return body
 

@@ -407,6 +407,7 @@ def build_machine(ctx: CheckContext, transcript: list[list[str]],
 
 @check(
     "PROP-STATEFUL-MODEL",
+    waits_on_clock=True,
     counts_limits=True,
     no_controls="the model is its own control: every answer is compared with what the contract predicts, and "
                 "the first step of each run logs in a fresh user and uses its token",

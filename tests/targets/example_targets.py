@@ -63,9 +63,10 @@ def serve_process(name: str, command: list[str], env: dict[str, str], workdir: P
         log.close()
 
 
-def run_suite(profile_path: Path | str, environ: dict[str, str], **overrides: object) -> RunResult:
+def run_suite(profile_path: Path | str, environ: dict[str, str], *, jobs: int = 1, **overrides: object) -> RunResult:
+    """The whole suite against the target; one check at a time unless ``jobs`` says otherwise."""
     profile = load(str(profile_path), environ=environ, overrides=dict(overrides))
-    return run(registry.all_checks(), http_source(profile), profile=profile, target_name=profile.name)
+    return run(registry.all_checks(), http_source(profile), profile=profile, target_name=profile.name, jobs=jobs)
 
 
 def verdicts(result: RunResult) -> dict[str, str]:
