@@ -222,12 +222,14 @@ class _TimingPlan:
             yield range(start, min(total, start + self.per_batch))
 
 
-def _next_window(ctx: CheckContext, plan: _TimingPlan, first: bool) -> None:
+def _next_window(ctx: CheckContext, plan: _TimingPlan) -> None:
     if not plan.limited:
         return
     if ctx.target.clock is not None:
         ctx.clock.advance(plan.window + 1)
-    elif not (first and ctx.profile.users.source != "accounts" and ctx.fresh_address()):
+    elif not (ctx.profile.users.source != "accounts" and ctx.fresh_address()):
+        # A client address nobody used (the target keys its login limits per address, as the
+        # profile's client_addresses says) starts unspent budgets without waiting.
         ctx.sleep(plan.window + 1, "a fresh login window for the next batch of timed logins")
 
 
@@ -247,11 +249,11 @@ def enumeration_timing(ctx: CheckContext) -> None:
     shuffle = random.Random(secrets.randbits(32))
     timings: dict[str, list[float]] = {"unknown": [], "wrong": []}
     attempt = 0
-    for number, batch in enumerate(plan.batches()):
+    for batch in plan.batches():
         if beyond_doubt(timings["unknown"], timings["wrong"]):
             ctx.details["stopped_early_after"] = len(timings["unknown"])
             break
-        _next_window(ctx, plan, first=number == 0)
+        _next_window(ctx, plan)
         for index in batch:
             if beyond_doubt(timings["unknown"], timings["wrong"]):
                 ctx.details["stopped_early_after"] = len(timings["unknown"])

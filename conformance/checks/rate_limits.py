@@ -190,6 +190,7 @@ def headers(ctx: CheckContext) -> None:
 @check(
     "RL-WINDOW-RESET",
     waits_on_clock=True,
+    exclusive=True,  # counts a burst that must fit one window: other checks' load would stretch it
     counts_limits=True,
     controls=API_CONTROLS,
     title="exhaust a user's API budget, let one window pass, call again",
