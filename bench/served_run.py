@@ -55,6 +55,7 @@ def _verdicts(report: dict[str, Any]) -> dict[str, str]:
 
 def _served(settings: dict[str, str], workdir: Path, runs: dict[str, list[str]],
             env: dict[str, str]) -> dict[str, tuple[float, dict[str, Any]]]:
+    workdir.mkdir(parents=True, exist_ok=True)
     password = secrets.token_urlsafe(16)
     server_env = {**reference_environment(settings, workdir), "SUPER_PW": password}
     created = subprocess.run([FLASK, "--app", "reference_impl", "create-user", "--username", "root", "--tenant",
