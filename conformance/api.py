@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -135,6 +134,7 @@ class Api:
         request_headers = dict(headers or {})
         request_cookies = dict(cookies or {})
         body = dict(body) if body is not None else None
+        login_name = str((body or {}).get("username", ""))  # whose login budget a login spends
         if auth is not None and op.auth == "access":
             self._authenticate(op.method, auth, request_headers, request_cookies, csrf)
         if op.auth == "basic" and body is not None:
@@ -161,6 +161,7 @@ class Api:
                 kwargs["form"] = {k: str(v) for k, v in payload.items()}
             else:
                 kwargs["json_body"] = payload
+        self.ctx.pace(operation, auth if auth is not None else carried, login_name)
         response = self.ctx.send(op.method, path, headers=request_headers, params=params,
                                  cookies=request_cookies, worker=worker, note=note or operation, **kwargs)
         if operation in CREATING and 200 <= response.status < 300:
@@ -450,7 +451,7 @@ class Api:
             return True
         if seconds > self.profile.target.max_wait:
             return False
-        time.sleep(seconds)
+        self.ctx.sleep(seconds, "a limiter window to pass")
         return True
 
     def refresh_response(self, tokens: Tokens | str, *, worker: int = 0) -> Response:

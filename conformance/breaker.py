@@ -22,6 +22,7 @@ hostile targets assert it.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +77,9 @@ class Breaker:
         self.settings = settings
         self.trip: Trip | None = None
         self.strikes = 0
+        # Checks finish on several threads: one looks at its result (and maybe probes) at a time, so
+        # strikes count checks in the order they ended and the fuse is reset once per probe.
+        self._lock = threading.Lock()
 
     # -------------------------------------------------------------- probing
     def _probe_until_ready(self) -> tuple[str, str] | None:
@@ -123,6 +127,11 @@ class Breaker:
 
     def observe(self, check: Check, result: Result) -> None:
         """Look at a finished check; probe the target and maybe open the breaker."""
+        with self._lock:
+            if self.trip is None:
+                self._observe(check, result)
+
+    def _observe(self, check: Check, result: Result) -> None:
         fused = self.target.down is not None
         judged = result.verdict.judged
         if judged:

@@ -7,7 +7,10 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -22,10 +25,14 @@ from conformance.verdict import Result, TargetUnreachable, Verdict
 
 if TYPE_CHECKING:
     from conformance.breaker import Breaker
+    from conformance.leases import WaitBoard
     from conformance.targets.base import Target
 
 DEFAULT_REPORT_DIR = "authconform-report"
 
+
+# In CI logs (not a terminal), the pending waits are printed at most this often (s), when they changed.
+PLAIN_WAITS_EVERY = 10.0
 
 # The shell's code for a process ended by SIGPIPE (128 + 13): what `cmd | head -1` leaves behind.
 BROKEN_PIPE = 141
@@ -101,7 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-examples", type=_positive_int, metavar="N",
                      help="examples per property or stateful check, instead of the profile's number")
     run.add_argument("-x", "--exitfirst", action="store_true",
-                     help="stop after the first failure or error; the checks after it are not run")
+                     help="stop after the first failure or error; the checks after it are not run (one "
+                          "check at a time)")
+    run.add_argument("-j", "--jobs", type=_positive_int, metavar="N",
+                     help="checks run side by side against an HTTP target (default: [target] "
+                          "max_concurrency of the profile, 8); --jobs 1 runs them one after another, "
+                          "reproducibly. In-process runs are always serial")
+    run.add_argument("-q", "--quiet", action="store_true",
+                     help="no progress lines: only what the run ends with (the summary, a baseline's verdict)")
     run.add_argument("--wordlist", action="append", default=[], metavar="PATH",
                      help="your own list of candidate HS secrets (repeatable, any size, read as a stream): "
                           "TOK-SECRET-WEAK cracks the captured token with it offline; a find is redacted")
@@ -297,11 +311,15 @@ def _run(args: argparse.Namespace, started: float) -> int:
         return _dry_run(checks, profile, source, unmet_needs)
     assert source is not None
     prepared = prepare_run(args)  # reads the baseline before any check runs; records faults and seed
-    progress = Progress(len(checks), checks, breaker=getattr(source, "breaker", None))
-    result = run(checks, source, strict=args.strict, profile=profile, target_name=target_name,
-                 progress=progress, exitfirst=args.exitfirst)
+    deployment = getattr(source, "deployment", None)  # an HTTP target: its waits are real
+    progress = Progress(len(checks), checks, breaker=getattr(source, "breaker", None),
+                        waits=deployment.budgets.waits if deployment is not None else None, quiet=args.quiet)
+    try:
+        result = run(checks, source, strict=args.strict, profile=profile, target_name=target_name,
+                     progress=progress, exitfirst=args.exitfirst, jobs=args.jobs)
+    finally:
+        progress.done()
     result.started = min(result.started, started)
-    progress.done()
     if len(result.results) < len(checks):
         print(f"stopped after the first failure (-x): {len(checks) - len(result.results)} check(s) not run")
     return finish_run(result, args, prepared)  # writes all four reports, applies the baseline
@@ -335,51 +353,102 @@ class _NoTarget:
 
 
 class Progress:
-    """A live line on a terminal; plain lines in CI logs (failures, one line per area finished).
-    Once the run's circuit breaker opens, one banner says why and the checks it kept from running
-    are gathered into one line at the end, instead of one identical error line each."""
+    """What a run shows while it runs: a line per finished check (its verdict, and the reason when
+    it did not pass) and, on a terminal, a live line below them that says how far the run is and
+    what is waiting for the target's clock until when; in CI logs (not a terminal) the pending waits
+    are a plain line now and then instead. Nothing at all under --quiet. Once the run's circuit
+    breaker opens, one banner says why and the checks it kept from running are gathered into one
+    line at the end, instead of one identical error line each."""
 
-    def __init__(self, total: int, checks: Sequence[Check] = (), breaker: Breaker | None = None) -> None:
+    def __init__(self, total: int, checks: Sequence[Check] = (), breaker: Breaker | None = None,
+                 waits: WaitBoard | None = None, *, quiet: bool = False) -> None:
         self.total = total
         self.tty = sys.stdout.isatty()
+        self.quiet = quiet
         self.failures = 0
-        self.area_left = {c.area: sum(1 for o in checks if o.area == c.area) for c in checks}
+        self.finished = 0
         self.breaker = breaker
+        self.waits = waits
         self.not_run: list[str] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._shown_waits: tuple[str, ...] = ()
+        self._waits_printed = 0.0
+        self._ticker: threading.Thread | None = None
+        if waits is not None and not quiet:
+            self._ticker = threading.Thread(target=self._tick, name="authconform-progress", daemon=True)
+            self._ticker.start()
 
     def _blocked(self, check: Check, result: Result) -> bool:
         return (self.breaker is not None and self.breaker.trip is not None and result.verdict is Verdict.ERROR
                 and result.reason == self.breaker.blocked(check).reason)
 
     def __call__(self, check: Check, result: Result, index: int, total: int) -> None:
-        if self._blocked(check, result):
-            if not self.not_run and self.breaker is not None and self.breaker.trip is not None:
-                if self.tty:
-                    sys.stdout.write("\r\x1b[K")
-                print(f"RUN STOPPED {self.breaker.trip.headline()}")
-            self.not_run.append(check.id)
-        elif result.verdict in (Verdict.FAIL, Verdict.ERROR, Verdict.NON_STRICT, Verdict.PARTIAL):
-            self.failures += 1
-            if self.tty:
-                sys.stdout.write("\r\x1b[K")
-            print(f"{result.verdict.upper():10} {check.id}: {result.reason}")
-            for number, step in enumerate(result.details.get("stateful_steps") or [], 1):
-                print(f"{'':10} {number}. {step}")
-        if self.tty:
-            sys.stdout.write(f"\r\x1b[K[{index}/{total}] {check.area}: {check.id}"
-                             f"  ({self.failures} failing)")
+        with self._lock:
+            self.finished = index
+            if self.quiet:
+                return
+            self._clear()
+            if self._blocked(check, result):
+                if not self.not_run and self.breaker is not None and self.breaker.trip is not None:
+                    print(f"RUN STOPPED {self.breaker.trip.headline()}")
+                self.not_run.append(check.id)
+            else:
+                failing = result.verdict in (Verdict.FAIL, Verdict.ERROR, Verdict.NON_STRICT, Verdict.PARTIAL)
+                self.failures += failing
+                reason = f": {result.reason}" if failing or result.verdict is Verdict.NOT_APPLICABLE else ""
+                print(f"[{index}/{total}] {result.verdict.upper():14} {check.id} ({result.duration:.1f} s){reason}")
+                for number, step in enumerate(result.details.get("stateful_steps") or [], 1):
+                    print(f"{'':10} {number}. {step}")
+            self._live()
             sys.stdout.flush()
-        elif check.area in self.area_left and not self.not_run:  # a stopped run has no areas to finish
-            self.area_left[check.area] -= 1
-            if self.area_left[check.area] == 0:
-                print(f"[{index}/{total}] area {check.area} done, {self.failures} failing so far", flush=True)
 
-    def done(self) -> None:
+    # -------------------------------------------------------------- the waits
+    def _pending(self) -> list[str]:
+        if self.waits is None:
+            return []
+        return [f"{w.owner or 'a check'}: {w.what} until {time.strftime('%H:%M:%S', time.localtime(w.until))}"
+                for w in self.waits.pending()]
+
+    def _clear(self) -> None:
         if self.tty:
             sys.stdout.write("\r\x1b[K")
+
+    def _live(self) -> None:
+        if not self.tty:
+            return
+        pending = self._pending()
+        line = f"[{self.finished}/{self.total}] {self.failures} failing"
+        if pending:
+            line += f" | waiting: {pending[0]}" + (f" (+{len(pending) - 1} more)" if len(pending) > 1 else "")
+        width = shutil.get_terminal_size((120, 20)).columns - 1
+        sys.stdout.write(line[:width])
+
+    def _tick(self) -> None:
+        while not self._stop.wait(1.0):
+            with self._lock:
+                if self.tty:
+                    self._clear()
+                    self._live()
+                    sys.stdout.flush()
+                    continue
+                pending = tuple(self._pending())
+                now = time.monotonic()
+                if pending and pending != self._shown_waits and now - self._waits_printed >= PLAIN_WAITS_EVERY:
+                    print(f"waiting ({len(pending)}): " + "; ".join(pending), flush=True)
+                    self._shown_waits, self._waits_printed = pending, now
+
+    def done(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=2)
+        with self._lock:
+            if self.quiet:
+                return
+            self._clear()
             sys.stdout.flush()
-        if self.not_run:
-            print(f"not run ({len(self.not_run)}, verdict error): {', '.join(self.not_run)}")
+            if self.not_run:
+                print(f"not run ({len(self.not_run)}, verdict error): {', '.join(self.not_run)}")
 
 
 # ---------------------------------------------------------------------------- listings

@@ -9,6 +9,7 @@ from typing import Any
 from conformance.answers import Answer, Classifier, retry_after
 from conformance.api import Api, Tokens
 from conformance.evidence import Redactor, exchange_record
+from conformance.leases import AccountPool, Budgets, ClientAddresses, MissingAccounts
 from conformance.minting import Minter
 from conformance.profile import Profile
 from conformance.registry import Check
@@ -41,7 +42,8 @@ class _WatchedClock:
 
 class CheckContext:
     def __init__(self, check: Check, target: Target, profile: Profile, redactor: Redactor,
-                 minter: Minter | None = None) -> None:
+                 minter: Minter | None = None, accounts: AccountPool | None = None,
+                 budgets: Budgets | None = None, addresses: ClientAddresses | None = None) -> None:
         self.check = check
         self.target = target
         self.profile = profile
@@ -58,6 +60,16 @@ class CheckContext:
         self.coverage: dict[str, Any] | None = None
         self.clock_moved = False  # the check moved the target's time itself (a clock or a real wait)
         self.limit_waits = 0.0  # seconds spent waiting out the target's rate limiter
+        # The declared accounts this check leases from (shared by the checks of a run; the runner
+        # releases this check's leases when it ends).
+        self.accounts = accounts if accounts is not None else AccountPool(profile.users.accounts)
+        self.short_of: MissingAccounts | None = None  # not applicable for want of declared accounts
+        # The budget keepers of the run's identities (shared by threads), and this check's own client
+        # address where the target is on loopback (None: the system's one address).
+        self.budgets = budgets if budgets is not None else Budgets()
+        self.addresses = addresses
+        self.address = addresses.fresh() if addresses is not None else None
+        self.used_addresses = [self.address] if self.address else []
         self.api = Api(self)
         self.users = Users(self)
 
@@ -111,8 +123,46 @@ class CheckContext:
             raise CannotJudge(f"rate-limited by the target: cannot judge ({what} answered {response.status}; "
                               f"waiting {seconds:g} s is more than target.max_wait allows)")
         else:
-            time.sleep(seconds)
+            self.sleep(seconds, f"the rate limit on {what}")
         self.limit_waits += seconds
+
+    def sleep(self, seconds: float, why: str) -> None:
+        """A real wait for the target's clock (over HTTP), shown on the live progress line."""
+        if seconds <= 0:
+            return
+        with self.budgets.waits.waiting(why, seconds):
+            time.sleep(seconds)
+
+    def fresh_address(self) -> bool:
+        """Send from now on from a client address nobody used (a loopback target): every budget the
+        target keeps per address is unspent. False where the check cannot change its address."""
+        if self.addresses is None or not self.addresses.enabled:
+            return False
+        self.address = self.addresses.fresh()
+        if self.address:
+            self.used_addresses.append(self.address)
+        return True
+
+    def pace(self, operation: str, auth: Any, username: str = "") -> None:
+        """Keep the suite inside the declared limits of the identity a request spends (one keeper per
+        identity, shared by the checks in flight): over HTTP, a request that would go over waits until
+        it fits. A check that counts the limiter's answers itself is counted, never held back."""
+        if self.target.clock is not None:
+            return
+        profile, limits = self.profile, self.profile.rate_limits
+        wait = not self.check.counts_limits
+        max_wait = profile.target.max_wait
+        where = self.address or "the suite's address"
+        if operation == "login" and profile.declares("rate_limit_login"):
+            self.budgets.take(f"login-ip:{where}", limits.login_ip_limit, limits.login_window, wait=wait,
+                              max_wait=max_wait, what=f"the login budget of {where}")
+            self.budgets.take(f"login-account:{where}|{username}", limits.login_account_limit,
+                              limits.login_window, wait=wait, max_wait=max_wait,
+                              what=f"the login budget of {username}")
+        user = getattr(auth, "user", None)
+        if user is not None and profile.declares("rate_limit_api") and profile.operation(operation).auth == "access":
+            self.budgets.take(f"api:{user.tenant}/{user.username}", limits.api_limit, limits.api_window,
+                              wait=wait, max_wait=max_wait, what=f"the API budget of {user.username}")
 
     def _exchange(self, method: str, path: str, *, note: str = "", headers: Mapping[str, str] | None = None,
                   params: Mapping[str, str] | None = None, json_body: Any = None,
@@ -126,10 +176,11 @@ class CheckContext:
         shown_headers = dict(headers or {})
         if cookies:
             shown_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        source = {"source": self.address} if self.address else {}
         try:
             response = self.target.request(method, path, headers=headers, params=params,
                                            json_body=json_body, form=form, raw_body=raw_body,
-                                           cookies=cookies, worker=worker)
+                                           cookies=cookies, worker=worker, **source)
         except TargetUnreachable as exc:
             self._keep(exchange_record(self.redactor, note=note, method=method, url=path,
                                        request_headers=shown_headers, request_body=request_body,

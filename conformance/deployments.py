@@ -6,9 +6,11 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from conformance.breaker import Breaker
 from conformance.extras import require as require_extra
+from conformance.leases import ClientAddresses
 from conformance.minting import SigningKey
 from conformance.profile import Profile, ProfileError
 from conformance.registry import Check
@@ -188,7 +190,9 @@ def http_deployment(profile: Profile) -> Deployment:
     target = HttpTarget(settings.base_url, connect_timeout=settings.connect_timeout,
                         read_timeout=settings.read_timeout, verify=verify)
     signing = signing_from_profile(profile)
-    deployment = Deployment(target, profile, signing)
+    loopback = (urlsplit(settings.base_url).hostname or "").startswith("127.")  # IPv4 loopback, by address
+    addresses = ClientAddresses(settings.client_addresses == "loopback" and loopback)
+    deployment = Deployment(target, profile, signing, addresses=addresses)
     if signing is not None:
         deployment.redactor.add(signing.key)
     for account in profile.users.accounts:
@@ -202,12 +206,26 @@ def http_source(profile: Profile) -> DeploymentSource:
     settings = profile.target
     assert isinstance(deployment.target, HttpTarget)
     wait_until_ready(deployment.target, settings.ready_path, settings.ready_timeout)
-    return lambda _check: deployment
+    return SharedSource(deployment)
+
+
+class SharedSource:
+    """One shared HTTP deployment for every check (the runner may run checks side by side)."""
+
+    concurrent = True
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+
+    def __call__(self, _check: Check) -> Deployment:
+        return self.deployment
 
 
 class GuardedSource:
     """``http_source`` behind the run's circuit breaker (``conformance/breaker.py``): a target
     that does not answer ends the run's checks with errors at once instead of raising."""
+
+    concurrent = True  # one shared HTTP target: the runner may run checks side by side
 
     def __init__(self, deployment: Deployment, breaker: Breaker) -> None:
         self.deployment = deployment

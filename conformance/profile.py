@@ -149,6 +149,15 @@ class TargetSection(Section):
     ready_timeout: float = doc("seconds the readiness probe waits for the target", 20.0)
     ready_path: str = doc("path probed for readiness (any HTTP answer counts)", "/healthz")
     max_wait: float = doc("longest real wait a time-dependent check may do over HTTP (s)", 120.0)
+    max_concurrency: int = doc("checks run side by side against this target over HTTP (`authconform run "
+                               "--jobs N` overrides); 1 runs them one after another. The checks that wait on "
+                               "the target's clock start first; a check that needs the target quiet runs "
+                               "alone. In-process runs are always serial", 8, ge=1, le=64)
+    client_addresses: Literal["one", "loopback"] = doc(
+        '"loopback": on a target reached over loopback, each check connects from a loopback address of '
+        "its own (127.1.0.1, 127.1.0.2, ...), so a limit the target keeps per client address (logins per IP) "
+        'never carries over from one check to another; "one": every request from the system\'s one address '
+        "(also where the system cannot bind those addresses, or the target is not on loopback)", "one")
     refusal_statuses: list[int] = doc("statuses with which the target refuses a request for its credentials "
                                       "(a Flask-JWT-Extended service answers 422 to a malformed token)", [401, 403])
     rate_limited_statuses: list[int] = doc("statuses that mean the target's rate limiter answered, never a "
@@ -702,12 +711,22 @@ class Profile(Section):
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+def bundled(path: str | os.PathLike[str]) -> str | os.PathLike[str]:
+    """A bundled profile named without a path (``--profile quick``: conformance/profiles/quick.toml),
+    unless a file of that name exists here."""
+    name = str(path)
+    candidate = DEFAULT_PROFILE.parent / f"{name}.toml"
+    if re.fullmatch(r"[a-z][a-z0-9-]*", name) and not Path(name).exists() and candidate.is_file():
+        return candidate
+    return path
+
+
 def load(path: str | os.PathLike[str] | None = None, *, overrides: dict[str, Any] | None = None,
          environ: typing.Mapping[str, str] | None = None) -> Profile:
     """Load a profile (the bundled default without a path), read it over the profile it extends,
     apply overrides, expand ${VARS}, validate."""
     environ = os.environ if environ is None else environ
-    source = str(DEFAULT_PROFILE if path is None else path)
+    source = str(DEFAULT_PROFILE if path is None else bundled(path))
     data = read_data(Path(source))
     for dotted, value in (overrides or {}).items():  # before expansion: an overridden ${VAR} need not be set
         _set_dotted(data, dotted, value, source="command line")

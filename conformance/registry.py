@@ -110,6 +110,15 @@ class Check:
     kind: str = CHECK
     # A scenario's own account of itself (threat, contract sections, steps, faults), for listings.
     about: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # The check needs the target quiet (timing comparisons): the scheduler runs it alone.
+    exclusive: bool = False
+    # The check waits on the target's clock over HTTP (expiry, timeouts, windows): the scheduler
+    # starts it early, so its waits overlap the other checks. Clock-sensitive checks always do.
+    waits_on_clock: bool = False
+
+    @property
+    def waits(self) -> bool:
+        return self.waits_on_clock or self.clock_sensitive
 
     @property
     def section(self) -> str:
@@ -159,6 +168,8 @@ def check(
     counts_limits: bool = False,
     clock_sensitive: bool = False,
     ends_credential: bool = False,
+    exclusive: bool = False,
+    waits_on_clock: bool = False,
 ) -> Callable[[Callable[[CheckContext], None]], Callable[[CheckContext], None]]:
     """Register a check body under a stable id such as ``TOK-ALG-NONE``."""
     prefix = check_id.split("-", 1)[0]
@@ -169,7 +180,8 @@ def check(
         register(entry(check_id, area=_AREA_BY_PREFIX[prefix], title=title, rule=rule, severity=severity,
                        references=references, needs=needs, level=level, controls=controls,
                        no_controls=no_controls, counts_limits=counts_limits, clock_sensitive=clock_sensitive,
-                       ends_credential=ends_credential, body=body))
+                       ends_credential=ends_credential, exclusive=exclusive, waits_on_clock=waits_on_clock,
+                       body=body))
         return body
 
     return register_body

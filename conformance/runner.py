@@ -8,6 +8,7 @@ body raises that is not a verdict becomes an error with a reason a person can re
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,9 +21,11 @@ from conformance.breaker import Breaker, Trip
 from conformance.context import CheckContext
 from conformance.diagnosis import explain
 from conformance.evidence import Redactor, printable
+from conformance.leases import AccountPool, Budgets, ClientAddresses, LeaseBusy, MissingAccounts, WaitBoard
 from conformance.minting import ClaimNames, Minter, SigningKey
 from conformance.profile import CAPABILITIES, OPERATION_CAPABILITY, OPERATION_NEED, Profile
 from conformance.registry import ABILITIES, MINTING, Check, Level
+from conformance.scheduler import run_concurrently
 from conformance.targets.base import Target
 from conformance.verdict import CannotJudge, CheckOutcome, Result, TargetUnreachable, Verdict
 
@@ -47,6 +50,14 @@ class Deployment:
     profile: Profile
     signing: SigningKey | None = None
     redactor: Redactor = field(default_factory=Redactor)
+    accounts: AccountPool | None = None  # the declared accounts, leased to checks (made on first use)
+    budgets: Budgets = field(default_factory=Budgets)  # one keeper per identity, shared by the run's threads
+    addresses: ClientAddresses | None = None  # a client address per check (a loopback HTTP target)
+
+    def account_pool(self) -> AccountPool:
+        if self.accounts is None:
+            self.accounts = AccountPool(self.profile.users.accounts)
+        return self.accounts
 
     def minter(self) -> Minter | None:
         if self.signing is None:
@@ -89,10 +100,20 @@ def run_check(check: Check, deployment: Deployment, *, strict: bool = False) -> 
     if missing:
         return Result(check.id, Verdict.NOT_APPLICABLE, "needs " + "; ".join(missing))
     ctx = CheckContext(check, deployment.target, deployment.profile, deployment.redactor,
-                       deployment.minter())
-    verdict, reason = _outcome(check, ctx, lambda: check.body(ctx), deployment.redactor)
-    if verdict in (Verdict.PASS, Verdict.FAIL, Verdict.NON_STRICT):
-        verdict, reason = _settle_controls(check, ctx, verdict, reason, deployment.redactor)
+                       deployment.minter(), deployment.account_pool(), deployment.budgets, deployment.addresses)
+    deployment.budgets.waits.owner(check.id)
+    try:
+        verdict, reason = _outcome(check, ctx, lambda: check.body(ctx), deployment.redactor)
+        if verdict in (Verdict.PASS, Verdict.FAIL, Verdict.NON_STRICT):
+            verdict, reason = _settle_controls(check, ctx, verdict, reason, deployment.redactor)
+    finally:
+        ctx.accounts.release(ctx)  # the accounts it leased are free for the next check
+        release = getattr(deployment.target, "release_source", None)
+        if release is not None:  # the connections of the client addresses it used
+            for address in ctx.used_addresses:
+                release(address)
+    if verdict is Verdict.NOT_APPLICABLE and ctx.short_of is not None:
+        ctx.accounts.short(check.id, ctx.short_of)
     if verdict is Verdict.PASS and ctx.coverage is not None and ctx.coverage["judged"] < ctx.coverage["asked"]:
         coverage = ctx.coverage
         verdict = Verdict.PARTIAL
@@ -112,12 +133,16 @@ def _outcome(check: Check, ctx: CheckContext, body: Callable[[], None], redactor
     try:
         body()
     except CheckOutcome as outcome:
+        if isinstance(outcome, MissingAccounts):
+            ctx.short_of = outcome
         verdict = outcome.verdict
         if verdict is Verdict.FAIL and check.level is Level.SHOULD:
             verdict = Verdict.NON_STRICT
         return verdict, outcome.reason
     except TargetUnreachable as exc:
         return Verdict.ERROR, f"target unreachable: {exc}"
+    except LeaseBusy:
+        raise  # the scheduler runs the check again when the others are done
     except Exception as exc:  # a harness bug (NotImplementedError too) or an answer it could not handle
         log.debug("check %s raised\n%s", check.id, traceback.format_exc())
         return Verdict.ERROR, redactor.text(f"harness error: {type(exc).__name__}: {exc}")
@@ -224,29 +249,61 @@ class RunResult:
 def run(checks: Iterable[Check], source: DeploymentSource, *, strict: bool = False,
         target_name: str = "", profile: Profile,
         progress: Callable[[Check, Result, int, int], None] | None = None,
-        exitfirst: bool = False) -> RunResult:
-    """Run ``checks`` in order; with ``exitfirst`` stop after the first failing one (the rest are
-    left out of the result, as pytest -x leaves them)."""
+        exitfirst: bool = False, jobs: int | None = None) -> RunResult:
+    """Run ``checks``; with ``exitfirst`` stop after the first failing one (the rest are left out of
+    the result, as pytest -x leaves them). Against an HTTP target (a source that says
+    ``concurrent``) up to ``jobs`` checks run side by side (default ``[target] max_concurrency``;
+    see conformance/scheduler.py); in-process, with ``exitfirst`` or with one job, one after another.
+    Results are in catalog order either way."""
     chosen = list(checks)
     started = real_time()
-    results = []
     breaker = getattr(source, "breaker", None)  # a guarded HTTP source: see conformance/breaker.py
-    for index, check in enumerate(chosen, 1):
+    pools: list[AccountPool] = []
+    boards: list[WaitBoard] = []
+    pools_lock = threading.Lock()
+
+    def run_one(check: Check) -> Result:
         try:
             deployment = source(check)
         except TargetUnreachable as exc:
-            result = Result(check.id, Verdict.ERROR, f"target unreachable: {exc}")
-        else:
-            result = run_guarded(check, deployment, breaker, strict=strict)
-        results.append(result)
-        if progress is not None:
-            progress(check, result, index, len(chosen))
-        if exitfirst and (result.verdict.is_failure or (strict and result.verdict is Verdict.NON_STRICT)):
-            chosen = chosen[:index]
-            break
+            return Result(check.id, Verdict.ERROR, f"target unreachable: {exc}")
+        with pools_lock:
+            if all(pool is not deployment.account_pool() for pool in pools):
+                pools.append(deployment.account_pool())
+            if deployment.target.clock is None and all(b is not deployment.budgets.waits for b in boards):
+                boards.append(deployment.budgets.waits)
+        return run_guarded(check, deployment, breaker, strict=strict)
+
+    jobs = profile.target.max_concurrency if jobs is None else jobs
+    if getattr(source, "concurrent", False) and jobs > 1 and not exitfirst and len(chosen) > 1:
+        finished = 0
+
+        def report(position: int, result: Result) -> None:
+            nonlocal finished
+            finished += 1
+            if progress is not None:
+                progress(chosen[position], result, finished, len(chosen))
+
+        results = run_concurrently(chosen, run_one, jobs, report)
+    else:
+        results = []
+        for index, check in enumerate(chosen, 1):
+            result = run_one(check)
+            results.append(result)
+            if progress is not None:
+                progress(check, result, index, len(chosen))
+            if exitfirst and (result.verdict.is_failure or (strict and result.verdict is Verdict.NON_STRICT)):
+                chosen = chosen[:index]
+                break
     close = getattr(source, "close", None)  # in-process sources stop their last target's clock
     if close is not None:
         close()
     stopped = breaker.trip if breaker is not None else None
     meta: dict[str, Any] = {"stopped": stopped.to_dict() if stopped is not None else None}
+    shortfalls = [entry.to_dict() for pool in pools for entry in pool.shortfalls()]
+    if shortfalls:  # what declaring more accounts would add to the coverage
+        meta["accounts_needed"] = shortfalls
+    if boards:  # real waits for the target's clock (over HTTP)
+        meta["waits"] = boards[0].summary()
+        meta["jobs"] = jobs if getattr(source, "concurrent", False) and not exitfirst else 1
     return RunResult(profile, target_name, chosen, results, started, real_time(), meta, stopped)

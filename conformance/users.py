@@ -7,9 +7,11 @@ password chosen here is registered with the redactor before it is sent anywhere.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from conformance.api import Principal, Tokens
+from conformance.leases import MissingAccounts
 from conformance.profile import Account
 from conformance.verdict import NotApplicable
 
@@ -26,7 +28,6 @@ class Users:
         self.ctx = ctx
         self.profile = ctx.profile
         self._admins: dict[str, tuple[Principal, Tokens]] = {}
-        self._turns: dict[str, int] = {}  # pre-provisioned accounts are handed out in turn
 
     def distinct(self, role: str) -> int:
         """How many distinct users of ``role`` ``create`` can hand out (unbounded with sign-up)."""
@@ -82,8 +83,12 @@ class Users:
         user = self._create(role, tenant)
         if distinct_from is not None and (user.username, user.tenant) == (distinct_from.username,
                                                                           distinct_from.tenant):
-            raise NotApplicable(f"needs a second {role} user besides {distinct_from.username}: add another "
-                                "account to [[users.accounts]]")
+            matches = self._matcher(user.role, tenant)
+            declared = sum(1 for account in self.profile.users.accounts if matches(account))
+            held = self.ctx.accounts.holds(self.ctx, matches)
+            raise MissingAccounts(f"needs a second {role} user besides {distinct_from.username}: add another "
+                                  "account to [[users.accounts]]", role=user.role, needed=held + 1,
+                                  declared=declared)
         return user
 
     def standing_for(self, contract_role: str) -> str:
@@ -151,20 +156,25 @@ class Users:
             return principal
         accounts = [a for a in self._plain() if a.role == role]
         if not accounts:
-            raise NotApplicable(f"needs a {role} account: add one to [[users.accounts]] in the profile")
+            raise MissingAccounts(f"needs a {role} account: add one to [[users.accounts]] in the profile",
+                                  role=role, needed=1, declared=0)
         return self._account(role, tenant)
 
-    def _account(self, role: str, tenant: str | None) -> Principal:
+    def _matcher(self, role: str, tenant: str | None) -> Callable[[Account], bool]:
         any_role = not self.profile.declares("roles")  # without roles any account stands for any role
-        matching = [account for account in self._plain()
-                    if (any_role or account.role == role) and (tenant is None or account.tenant == tenant)]
-        if not matching:
+        # Accounts with MFA on are the MFA checks' alone (their login takes a second step).
+        return lambda account: (not account.totp_secret and (any_role or account.role == role)
+                                and (tenant is None or account.tenant == tenant))
+
+    def _account(self, role: str, tenant: str | None) -> Principal:
+        """A declared account of ``role``, leased to this check: never one another running check
+        holds; a second call gives a second account where there are two, else this check's own again."""
+        matches = self._matcher(role, tenant)
+        if not any(matches(account) for account in self.profile.users.accounts):
             where = f" in tenant {tenant}" if tenant else ""
-            raise NotApplicable(f"needs a pre-provisioned {role} account{where} in [[users.accounts]]")
-        # Handed out in turn, so a check asking for two users gets two where there are two.
-        key = "" if any_role else role
-        turn = self._turns.get(key, 0)
-        self._turns[key] = turn + 1
-        account = matching[turn % len(matching)]
+            raise MissingAccounts(f"needs a pre-provisioned {role} account{where} in [[users.accounts]]",
+                                  role=role, needed=1, declared=0)
+        key = "" if not self.profile.declares("roles") else role
+        account = self.ctx.accounts.lease(self.ctx, matches, key=f"{key}@{tenant or ''}")
         self.ctx.redactor.add(account.password)
         return Principal(account.username, account.password, account.tenant, role, email=account.email)

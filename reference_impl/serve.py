@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +21,12 @@ from flask import Flask
 from reference_impl.config import Config, ConfigError
 
 EXIT_USAGE = 2
+# ``serve --quick``: short numbers for trying the suite, the ones conformance/profiles/quick.toml
+# declares (`authconform run --profile quick`), so a full run waits seconds where the defaults wait
+# minutes. They win over the same AUTHCONF_* variables: the bundled profile must match them.
+QUICK = {"AUTHCONF_ACCESS_TTL": "20", "AUTHCONF_REFRESH_TTL": "300", "AUTHCONF_IDLE_TIMEOUT": "20",
+         "AUTHCONF_ABSOLUTE_TIMEOUT": "40", "AUTHCONF_API_RATE_WINDOW": "15", "AUTHCONF_LOGIN_RATE_WINDOW": "15",
+         "AUTHCONF_HASH_PRESET": "fast"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=1, help="threads per worker (default 1)")
     serve.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT (default 127.0.0.1:8000)")
     serve.add_argument("--timeout", type=int, default=30, help="worker timeout in seconds (default 30)")
+    serve.add_argument("--quick", action="store_true",
+                       help="short test numbers (access TTL 20 s, idle 20 s, absolute 40 s, limiter windows "
+                            "15 s) matching the bundled profile quick: authconform run --profile quick; a "
+                            "random secret unless AUTHCONF_SECRET_KEY is set")
     return parser
 
 
@@ -89,8 +100,13 @@ def run(app: Flask, *, bind: str, workers: int, threads: int, timeout: int) -> N
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    environ = dict(os.environ)
+    if args.quick:
+        environ.update(QUICK)
+        if not environ.get("AUTHCONF_SECRET_KEY"):
+            environ["AUTHCONF_SECRET_KEY"] = secrets.token_urlsafe(48)
     try:
-        config = Config.from_env(os.environ)
+        config = Config.from_env(environ)
         problem = refusal(config, args.workers)
         if problem:
             print(f"reference_impl serve: {problem}", file=sys.stderr)

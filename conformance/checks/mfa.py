@@ -21,6 +21,7 @@ import pyotp
 from conformance.api import Principal, Tokens, json_path
 from conformance.checks._support import login, may_wait, ok, pass_time
 from conformance.context import CheckContext
+from conformance.leases import LeaseBusy
 from conformance.minting import split
 from conformance.profile import Account
 from conformance.registry import Severity, check
@@ -254,7 +255,9 @@ def declared(ctx: CheckContext, *, baseline: bool = True, besides: Enrolled | No
         now = ctx.target.clock.now() if ctx.target.clock is not None else time.time()
         return int(now // ctx.profile.mfa.step) + ctx.profile.mfa.window  # where a new Phone starts
 
-    account = min(accounts, key=last_spent)
+    # Leased like every declared account (never to two running checks at once: the target takes
+    # each account's steps in order only); of the free ones, the one with the most steps at hand.
+    account = _lease(ctx, sorted(accounts, key=last_spent))
     ctx.redact(account.password, account.totp_secret)
     user = Principal(account.username, account.password, account.tenant, account.role, email=account.email)
     spent = known.setdefault((account.username, account.tenant), Spent(None))
@@ -270,6 +273,19 @@ def declared(ctx: CheckContext, *, baseline: bool = True, besides: Enrolled | No
     else:
         ctx.keep_alive(tokens, f"the session of {account.username}")
     return Enrolled(user, tokens, account.totp_secret, phone)
+
+
+def _lease(ctx: CheckContext, preferred: list[Account]) -> Account:
+    """The first of ``preferred`` that no other running check holds, else whichever comes free."""
+    for account in preferred:
+        def this_one(candidate: Account, wanted: Account = account) -> bool:
+            return candidate == wanted
+
+        try:
+            return ctx.accounts.lease(ctx, this_one, key="mfa", wait=0)
+        except LeaseBusy:
+            continue
+    return ctx.accounts.lease(ctx, lambda a: a in preferred, key="mfa")
 
 
 def _base32(value: str) -> bool:

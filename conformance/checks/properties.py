@@ -411,7 +411,8 @@ class _Pacer:
     """Keeps the property's requests inside the target's rate limits.
 
     In-process the clock is moved past the limiter windows (and the user logs in again); over
-    HTTP, once the budget of a window is spent, requests that count against a limit are skipped.
+    HTTP the window is waited out for real while the waits stay within target.max_wait, and after
+    that requests that count against a limit are skipped.
     """
 
     def __init__(self, ctx: CheckContext, user: Principal, tokens: Tokens) -> None:
@@ -423,15 +424,20 @@ class _Pacer:
         self.window = max(limits.api_window, limits.login_window) + 1
         self.spent = 0
         self.dropped = 0  # probes not sent, to stay inside the limits: said in the result
+        self.waited = 0.0  # real waits over HTTP, bounded by target.max_wait
 
     def allow(self) -> bool:
         if self.spent < self.budget:
             self.spent += 1
             return True
         if self.ctx.target.clock is None:
-            self.dropped += 1
-            return False
-        self.ctx.clock.advance(self.window)
+            if self.waited + self.window > self.ctx.profile.target.max_wait:
+                self.dropped += 1
+                return False
+            self.ctx.sleep(self.window, "a fresh rate-limit window for the next probes")
+            self.waited += self.window
+        else:
+            self.ctx.clock.advance(self.window)
         self.tokens = self.ctx.api.login(self.user)
         # The first token may have outlived its TTL on the moved clock: liveness is judged on this one.
         self.ctx.live = [(self.tokens, "the check's current access token (logged in again after a window)")]

@@ -116,6 +116,7 @@ def _positive_int(value: str | None) -> bool:
 
 @check(
     "RL-API-EXACT",
+    exclusive=True,  # counts a burst that must fit one window: other checks' load would stretch it
     counts_limits=True,
     controls=API_CONTROLS,
     title="call the API as a fresh user until refused; count the admitted requests",
@@ -144,6 +145,7 @@ def api_exact(ctx: CheckContext) -> None:
 
 @check(
     "RL-HEADERS",
+    exclusive=True,  # counts a burst that must fit one window: other checks' load would stretch it
     counts_limits=True,
     controls=API_CONTROLS,
     # The RateLimit-* fields are an IETF draft (httpapi-ratelimit-headers), not yet a standard:
@@ -188,6 +190,8 @@ def headers(ctx: CheckContext) -> None:
 
 @check(
     "RL-WINDOW-RESET",
+    waits_on_clock=True,
+    exclusive=True,  # counts a burst that must fit one window: other checks' load would stretch it
     counts_limits=True,
     controls=API_CONTROLS,
     title="exhaust a user's API budget, let one window pass, call again",
@@ -221,6 +225,7 @@ def _stranger(ctx: CheckContext, user: Principal) -> Principal:
 
 @check(
     "RL-LOGIN-ACCOUNT",
+    exclusive=True,  # counts a burst that must fit one window: other checks' load would stretch it
     counts_limits=True,
     no_controls=LOGIN_NO_CONTROLS,
     title="fail the login of one account up to its limit, then log in with the right password",
@@ -255,6 +260,7 @@ def login_account(ctx: CheckContext) -> None:
 
 @check(
     "RL-LOGIN-IP",
+    exclusive=True,  # counts a burst that must fit one window: other checks' load would stretch it
     counts_limits=True,
     no_controls=LOGIN_NO_CONTROLS,
     title="fail logins of many different usernames from one client, then log in correctly",
@@ -285,6 +291,7 @@ def login_ip(ctx: CheckContext) -> None:
 
 @check(
     "RL-CONCURRENCY",
+    exclusive=True,  # counts a burst that must fit one window: other checks' load would stretch it
     counts_limits=True,
     controls=API_CONTROLS,
     title=f"fire twice the limit of requests for one user from {BURST_THREADS} threads at once",
@@ -317,6 +324,7 @@ def concurrency(ctx: CheckContext) -> None:
 
 @check(
     "RL-XFF-SPOOF",
+    exclusive=True,  # counts a burst that must fit one window: other checks' load would stretch it
     counts_limits=True,
     no_controls=LOGIN_NO_CONTROLS,
     title="fail logins from one client with a new X-Forwarded-For on each, then log in correctly",

@@ -218,7 +218,10 @@ def build_machine(ctx: CheckContext, transcript: list[list[str]],
             if not has_clock:
                 # The per-IP budget is shared with every earlier example and check, which the model
                 # does not see: leave login limits to the RL checks, and wait out a 429 (bounded).
+                # Where the check may take a client address nobody used, each login has one: its
+                # budgets are unspent, so no login waits out a window (the model judges no limit here).
                 limit = Expect.EITHER
+                ctx.fresh_address()
             response = api.login_response(Principal(user.name, user.password, user.tenant, user.role),
                                           retry_limited=not has_clock)
             self.follow_real_time()
@@ -427,6 +430,7 @@ def build_machine(ctx: CheckContext, transcript: list[list[str]],
 
 @check(
     "PROP-STATEFUL-MODEL",
+    waits_on_clock=True,
     counts_limits=True,
     no_controls="the model is its own control: every answer is compared with what the contract predicts, and "
                 "the first step of each run logs in a fresh user and uses its token",

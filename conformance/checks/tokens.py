@@ -405,21 +405,58 @@ def _until_exp(ctx: CheckContext, tokens: Tokens) -> int:
     return int(exp) - _now(ctx, claims)
 
 
-def _moves_clock(ctx: CheckContext, tokens: Tokens) -> bool:
-    """Move the clock past the real token's exp (True), or mint tokens with a chosen exp (False)?
+# Black box, a wait for the real token's exp is bounded so: past exp + leeway by this much (s).
+WAIT_MARGIN = 2
+CLOCK, MINT, WAIT = "clock", "mint", "wait"
+
+
+def _time_mode(ctx: CheckContext, tokens: Tokens) -> str:
+    """How to present a token past its exp: move the clock past the real token's (CLOCK), mint
+    tokens with a chosen exp (MINT), or, black box, wait for the real token's exp (WAIT).
 
     The clock tests the real token, so it is preferred; but when the token outlives its session,
     moving the clock would end the session first and hide how exp itself is judged: then, and
-    when there is no clock, tokens are minted. Neither possible: not applicable.
+    when there is no clock, tokens are minted. Without the signing key over HTTP, the suite waits
+    for the real token's exp when that fits under target.max_wait and the session outlives it (a
+    refusal must be the token's own expiry). None possible: not applicable.
     """
     if ctx.target.clock is not None:
         outlives = _until_exp(ctx, tokens) + _leeway(ctx) + 1 >= _session_limit(ctx)
         if not (outlives and ctx.minter is not None):
-            return True
-    if ctx.minter is None:
-        raise NotApplicable("needs a controllable clock or the target's signing key ([signing] in the profile) "
-                            "to present a token past its exp without waiting out the access TTL")
-    return False
+            return CLOCK
+    if ctx.minter is not None:
+        return MINT
+    if ctx.target.clock is None:
+        wait = _until_exp(ctx, tokens) + _leeway(ctx) + WAIT_MARGIN
+        sessions = ctx.profile.sessions
+        # The session must outlive the wait: its absolute timeout, and its idle timeout from the last
+        # use before exp (the wait uses the token now and then until exp).
+        idle_ok = not ctx.profile.declares("idle_timeout") or _leeway(ctx) + 2 * WAIT_MARGIN < sessions.idle_timeout
+        absolute_ok = not ctx.profile.declares("absolute_timeout") or wait + WAIT_MARGIN < sessions.absolute_timeout
+        if wait <= ctx.profile.target.max_wait and idle_ok and absolute_ok:
+            return WAIT
+        why = (f"waiting out the access token's exp and leeway ({wait} s) is more than target.max_wait "
+               f"({ctx.profile.target.max_wait:g} s) allows" if wait > ctx.profile.target.max_wait else
+               "the session ends before the access token's exp and leeway have passed, so a refusal after a "
+               "wait would not be the token's expiry")
+        raise NotApplicable(f"needs the target's signing key ([signing] in the profile) to present a token past "
+                            f"its exp: {why}")
+    raise NotApplicable("needs a controllable clock or the target's signing key ([signing] in the profile) "
+                        "to present a token past its exp without waiting out the access TTL")
+
+
+def _wait_until(ctx: CheckContext, tokens: Tokens, after_exp: int) -> None:
+    """Black box: wait for real until the real token's exp + ``after_exp`` seconds. Where sessions end
+    when idle, the token is used now and then until just before its exp, so the session outlives it."""
+    ctx.clock_moved = True  # its timing now matters: a rate-limit wait would move it
+    why = f"the access token's exp + {after_exp} s"
+    if ctx.profile.declares("idle_timeout"):
+        step = max(1.0, ctx.profile.sessions.idle_timeout / 2)
+        while _until_exp(ctx, tokens) > WAIT_MARGIN and _until_exp(ctx, tokens) + after_exp > step:
+            ctx.sleep(min(step, _until_exp(ctx, tokens) - WAIT_MARGIN), why)
+            ctx.control(ctx.accepted(ctx.api.me(tokens, note="keeping the session active before exp")),
+                        "the access token was refused before its exp while the check waited for it")
+    ctx.sleep(_until_exp(ctx, tokens) + after_exp, why)
 
 
 @check(
@@ -436,10 +473,17 @@ def _moves_clock(ctx: CheckContext, tokens: Tokens) -> bool:
 def exp_expired(ctx: CheckContext) -> None:
     ttl, leeway = ctx.profile.tokens.access_ttl, _leeway(ctx)
     tokens = _session(ctx)
-    if _moves_clock(ctx, tokens):
+    mode = _time_mode(ctx, tokens)
+    if mode == CLOCK:
         ctx.clock.advance(_until_exp(ctx, tokens) + leeway + 1)
         ctx.expect(_refused(ctx, tokens.access, f"token {leeway + 1} s past its exp"),
                    f"an access token was accepted {leeway + 1} s after its exp (declared leeway {leeway} s)")
+        return
+    if mode == WAIT:
+        _wait_until(ctx, tokens, leeway + WAIT_MARGIN)
+        ctx.expect(_refused(ctx, tokens.access, f"token {leeway + WAIT_MARGIN} s past its exp (waited for real)"),
+                   f"an access token was accepted {leeway + WAIT_MARGIN} s after its exp (declared leeway "
+                   f"{leeway} s)")
         return
     minter, claims = _checked_minter(ctx, tokens)
     exp = _now(ctx, claims) - leeway - TIME_MARGIN
@@ -462,7 +506,16 @@ def exp_expired(ctx: CheckContext) -> None:
 def exp_leeway(ctx: CheckContext) -> None:
     ttl, leeway = ctx.profile.tokens.access_ttl, _leeway(ctx)
     tokens = _session(ctx)
-    if _moves_clock(ctx, tokens):
+    mode = _time_mode(ctx, tokens)
+    if mode == WAIT:
+        # Just inside (or, without a leeway, just before exp), then just outside, on the real token.
+        margin = WAIT_MARGIN
+        _wait_until(ctx, tokens, leeway - margin)
+        inside = not _refused(ctx, tokens.access, f"token at exp + {leeway - margin} s (waited for real)")
+        _wait_until(ctx, tokens, leeway + margin)
+        outside_refused = _refused(ctx, tokens.access, f"token at exp + {leeway + margin} s (waited for real)")
+        where_in, where_out = f"exp + {leeway - margin} s", f"exp + {leeway + margin} s"
+    elif mode == CLOCK:
         ctx.clock.advance(_until_exp(ctx, tokens) + leeway - 1)
         inside = not _refused(ctx, tokens.access, f"token at exp + {leeway - 1} s (inside the leeway)")
         ctx.clock.advance(2)

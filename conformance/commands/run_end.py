@@ -72,6 +72,8 @@ def print_summary(report: dict[str, Any], directory: Path) -> None:
     parts = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
     if not_run:
         parts = ", ".join(p for p in (parts, f"{not_run} not run") if p)
+    for shortfall in report["run"].get("accounts_needed") or []:
+        print(f"authconform: {shortfall['advice']}")
     stopped = report["run"].get("stopped")
     head = "run stopped, " + _stop_kind(stopped) + ": " if stopped else ""
     print(f"authconform: {head}{parts} in {float(report['run']['duration']):.1f} s; reports in {directory}/")

@@ -168,6 +168,7 @@ class Target(Protocol):
         raw_body: bytes | None = None,
         cookies: Mapping[str, str] | None = None,
         worker: int = 0,
+        source: str | None = None,
     ) -> Response: ...
 
     def restart(self) -> None: ...

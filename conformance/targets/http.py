@@ -14,6 +14,7 @@ not one per request.
 from __future__ import annotations
 
 import http.client
+import http.cookiejar
 import logging
 import socket
 import threading
@@ -130,7 +131,13 @@ class _WatchedHTTPSPool(HTTPSConnectionPool):
 
 
 class _WatchedAdapter(HTTPAdapter):
+    def __init__(self, *args: Any, source: str | None = None, **kwargs: Any) -> None:
+        self._source = source  # the local address connections are made from (None: the system's choice)
+        super().__init__(*args, **kwargs)
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        if self._source is not None:
+            kwargs["source_address"] = (self._source, 0)
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
@@ -162,18 +169,41 @@ class HttpTarget:
         self._origin = urlsplit(self.base_url)
         self._timeouts = (connect_timeout, read_timeout)
         self.exchange_limit = exchange_limit(connect_timeout, read_timeout)
-        self._session = requests.Session()
-        self._session.trust_env = False  # no proxies or netrc credentials from the environment
-        self._session.verify = verify
-        # Concurrency checks send bursts from threads: keep their connections instead of warning.
-        adapter = _WatchedAdapter(max_retries=0, pool_connections=4, pool_maxsize=POOL_SIZE)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        self._verify = verify
+        # One session per local source address (see ClientAddresses in conformance/leases.py).
+        self._sessions: dict[str | None, requests.Session] = {}
+        self._sessions_lock = threading.Lock()
         if verify is False:  # the profile chose this: one log line says so, not a warning per request
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
             log.warning("TLS certificate verification is off for %s (target.verify_tls = false)", self.base_url)
         self._fuse_armed = False
         self.down: str | None = None  # why the fuse blew: requests are refused until reset()
+
+    def _session_for(self, source: str | None) -> requests.Session:
+        with self._sessions_lock:
+            session = self._sessions.get(source)
+            if session is None:
+                session = requests.Session()
+                session.trust_env = False  # no proxies or netrc credentials from the environment
+                session.verify = self._verify
+                # Checks run side by side and share a session: it never keeps a cookie (each request
+                # states its own), so none leaks from one check into another.
+                session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+                # Concurrency checks send bursts from threads: keep their connections instead of warning.
+                adapter = _WatchedAdapter(max_retries=0, pool_connections=4, pool_maxsize=POOL_SIZE, source=source)
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                self._sessions[source] = session
+            return session
+
+    def release_source(self, source: str | None) -> None:
+        """Close the connections made from ``source`` (a check that used it has ended)."""
+        if source is None:
+            return
+        with self._sessions_lock:
+            session = self._sessions.pop(source, None)
+        if session is not None:
+            session.close()
 
     # -------------------------------------------------------------- the fuse
     def arm_fuse(self) -> None:
@@ -204,13 +234,14 @@ class HttpTarget:
         raw_body: bytes | None = None,
         cookies: Mapping[str, str] | None = None,
         worker: int = 0,
+        source: str | None = None,
     ) -> Response:
         down = self.down
         if down is not None:
             raise TargetUnreachable(f"not sent, the target stopped answering: {down}")
         try:
             return self._exchange(method, path, headers=headers, params=params, json_body=json_body,
-                                  form=form, raw_body=raw_body, cookies=cookies)
+                                  form=form, raw_body=raw_body, cookies=cookies, source=source)
         except TargetUnreachable as exc:
             if self._fuse_armed:
                 self.down = str(exc)
@@ -231,13 +262,14 @@ class HttpTarget:
         form: Mapping[str, str] | None = None,
         raw_body: bytes | None = None,
         cookies: Mapping[str, str] | None = None,
+        source: str | None = None,
     ) -> Response:
         url = self.url_for(path)
-        self._session.cookies.clear()  # every check states its cookies; none leak between checks
+        session = self._session_for(source)
         started = time.perf_counter()
         with _watchdog(self.exchange_limit) as exchange:
             try:
-                answer = self._session.request(
+                answer = session.request(
                     method, url, headers=dict(headers or {}), params=params,
                     json=json_body if raw_body is None and form is None else None,
                     data=raw_body if raw_body is not None else form,
@@ -326,7 +358,10 @@ class HttpTarget:
         raise NotImplementedError("an HTTP target's users are provisioned by the profile")
 
     def close(self) -> None:
-        self._session.close()
+        with self._sessions_lock:
+            sessions = list(self._sessions.values())
+        for session in sessions:
+            session.close()
 
 
 def _ssl_detail(text: str) -> str:

@@ -145,6 +145,7 @@ class InProcessTarget:
         raw_body: bytes | None = None,
         cookies: Mapping[str, str] | None = None,
         worker: int = 0,
+        source: str | None = None,
     ) -> Response:
         client = self._clients[worker % len(self._clients)]
         request_headers = dict(headers or {})

@@ -14,6 +14,8 @@ import os
 import secrets
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,11 +85,17 @@ OPERATION_CHECKS = ("ROLE-MATRIX", "ROLE-METHOD-SWITCH", "ROLE-PATH-VARIANT", "T
                     "CRED-NO-MINT-ROUTE")
 
 
-def _serve_and_run(redis_server: str, workdir: Path, faults: list[str],
-                   *run_args: str) -> tuple[int, str, dict[str, Any]]:
+RunOutcome = tuple[int, str, dict[str, Any]]
+
+
+@contextmanager
+def _served(redis_server: str, workdir: Path, faults: list[str],
+            **served: int) -> Iterator[Callable[..., RunOutcome]]:
+    """The reference served with SERVED (and ``faults``); yields ``run(*args, name=...)``, which runs
+    ``authconform run`` against it and returns the exit code, the output and the report."""
     secret = secrets.token_urlsafe(48)
     superadmin_password = secrets.token_urlsafe(16)
-    settings = {f"AUTHCONF_{name}": str(value) for name, value in SERVED.items()}
+    settings = {f"AUTHCONF_{name}": str(value) for name, value in (SERVED | served).items()}
     settings |= {"AUTHCONF_SECRET_KEY": secret, "AUTHCONF_STORE": "redis",
                  "AUTHCONF_REDIS_URL": redis_server}
     if faults:
@@ -101,15 +109,24 @@ def _serve_and_run(redis_server: str, workdir: Path, faults: list[str],
     with reference_server(settings, workdir, workers=3) as base:
         profile = workdir / "served.toml"
         profile.write_text(PROFILE.format(base=base))
-        report_dir = workdir / "report"
         run_env = {**os.environ, "SERVED_SIGNING_KEY": secret, "SERVED_SUPERADMIN_PASSWORD": superadmin_password}
-        done = subprocess.run([AUTHCONFORM, "run", "--profile", str(profile), "--report-dir", str(report_dir),
-                               *run_args], env=run_env, capture_output=True, text=True, timeout=900)
-    report = json.loads((report_dir / "report.json").read_text())
-    output = done.stdout + done.stderr
-    for secret_value in (secret, superadmin_password):
-        assert secret_value not in output
-    return done.returncode, output, report
+
+        def run(*run_args: str, name: str = "report") -> RunOutcome:
+            report_dir = workdir / name
+            done = subprocess.run([AUTHCONFORM, "run", "--profile", str(profile), "--report-dir", str(report_dir),
+                                   *run_args], env=run_env, capture_output=True, text=True, timeout=900)
+            report = json.loads((report_dir / "report.json").read_text())
+            output = done.stdout + done.stderr
+            for secret_value in (secret, superadmin_password):
+                assert secret_value not in output
+            return done.returncode, output, report
+
+        yield run
+
+
+def _serve_and_run(redis_server: str, workdir: Path, faults: list[str], *run_args: str) -> RunOutcome:
+    with _served(redis_server, workdir, faults) as run:
+        return run(*run_args)
 
 
 # Open defects, each an error (never a pass), written down until fixed.
@@ -117,7 +134,8 @@ KNOWN_OPEN: dict[str, str] = {}
 
 
 def test_the_whole_suite_passes_over_http_against_gunicorn_with_redis(redis_server: str, tmp_path: Path) -> None:
-    code, output, report = _serve_and_run(redis_server, tmp_path, [])
+    code, output, report = _serve_and_run(redis_server, tmp_path, [])  # side by side: [target] max_concurrency
+    assert report["run"]["jobs"] > 1
     verdicts = {entry["id"]: entry for entry in report["checks"]}
     not_passing = {cid: (e["verdict"], e["reason"]) for cid, e in verdicts.items() if e["verdict"] != "pass"}
     known = {cid for cid, v in not_passing.items() if v[0] == "error" and KNOWN_OPEN.get(cid, "\0") in v[1]}
@@ -150,3 +168,39 @@ def test_the_operation_checks_pass_over_http_on_every_documented_operation(redis
     verdicts = {entry["id"]: (entry["verdict"], entry["reason"]) for entry in report["checks"]}
     assert verdicts == {check_id: ("pass", "") for check_id in OPERATION_CHECKS}, output
     assert code == 0 and "Traceback" not in output
+
+
+# The checks whose timing and budgets concurrency could disturb: waits on the target's clock, limiter
+# counts, leased accounts (the one superadmin), a timing comparison run alone.
+SERIAL_VS_CONCURRENT = [arg for check_id in (
+    "SES-ABSOLUTE-TIMEOUT", "SES-EVICT-OLDEST", "SES-IDLE-TIMEOUT", "SES-LIST", "RL-API-EXACT", "RL-CONCURRENCY",
+    "RL-HEADERS", "RL-LOGIN-ACCOUNT", "RL-LOGIN-IP", "RL-WINDOW-RESET", "RL-XFF-SPOOF", "TOK-EXP-EXPIRED",
+    "TOK-EXP-LEEWAY", "TEN-SUPERADMIN-CONFINED", "CRED-ENUM-TIMING", "REV-LOGOUT-ALL") for arg in ("--check", check_id)]
+
+
+def test_serial_and_concurrent_runs_give_the_same_verdicts(redis_server: str, tmp_path: Path) -> None:
+    with _served(redis_server, tmp_path, []) as run:
+        serial = run("--jobs", "1", *SERIAL_VS_CONCURRENT, name="serial")[2]
+        concurrent = run("--jobs", "6", *SERIAL_VS_CONCURRENT, name="concurrent")[2]
+    assert serial["run"]["jobs"] == 1 and concurrent["run"]["jobs"] == 6
+
+    def verdicts(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
+        return {entry["id"]: (entry["verdict"], entry["reason"]) for entry in report["checks"]}
+
+    assert [e["id"] for e in concurrent["checks"]] == [e["id"] for e in serial["checks"]]  # catalog order
+    differ = {cid: (v, verdicts(concurrent)[cid]) for cid, v in verdicts(serial).items()
+              if verdicts(concurrent)[cid][0] != v[0]}
+    assert not differ, differ
+
+
+@pytest.mark.parametrize(("fault", "expected"), [("", "pass"), ("leeway-minutes", "fail")])
+def test_black_box_the_expiry_checks_wait_for_the_real_token(redis_server: str, tmp_path: Path, fault: str,
+                                                             expected: str) -> None:
+    # No signing key and an access TTL under target.max_wait: the suite waits for the token's exp.
+    with _served(redis_server, tmp_path, [fault] if fault else [], ACCESS_TTL=10) as run:
+        _, output, report = run("--set", "signing.key=", "--set", "tokens.access_ttl=10",
+                                "--check", "TOK-EXP-LEEWAY", "--check", "TOK-EXP-EXPIRED")
+    verdicts = {entry["id"]: entry["verdict"] for entry in report["checks"]}
+    assert verdicts["TOK-EXP-LEEWAY"] == expected, output
+    assert verdicts["TOK-EXP-EXPIRED"] == expected, output  # a 5-minute leeway accepts it 2 s past exp
+    assert report["run"]["waits"]["longest_check_seconds"] >= 10 - 2  # waited for real, not minted

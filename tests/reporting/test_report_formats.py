@@ -82,15 +82,27 @@ def test_compare_refuses_a_file_that_is_not_a_report(tmp_path: Path, capsys: pyt
     assert "x.json" in capsys.readouterr().err
 
 
-def test_plain_progress_prints_one_line_per_area(capsys: pytest.CaptureFixture[str]) -> None:
+def test_plain_progress_prints_one_line_per_finished_check(capsys: pytest.CaptureFixture[str]) -> None:
     checks = all_checks()
     progress = Progress(len(checks), checks)
     progress.tty = False
     for index, check in enumerate(checks, 1):
-        progress(check, Result(check.id, Verdict.PASS), index, len(checks))
+        verdict = Verdict.FAIL if index == 2 else Verdict.PASS
+        progress(check, Result(check.id, verdict, "why" if index == 2 else ""), index, len(checks))
+    progress.done()
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len({c.area for c in checks})
-    assert lines[-1].startswith(f"[{len(checks)}/{len(checks)}] area ")
+    assert len(lines) == len(checks)
+    assert lines[1] == f"[2/{len(checks)}] FAIL           {checks[1].id} (0.0 s): why"
+    assert lines[-1].startswith(f"[{len(checks)}/{len(checks)}] PASS ")
+
+
+def test_quiet_progress_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    checks = all_checks()[:3]
+    progress = Progress(len(checks), checks, quiet=True)
+    for index, check in enumerate(checks, 1):
+        progress(check, Result(check.id, Verdict.FAIL, "why"), index, len(checks))
+    progress.done()
+    assert capsys.readouterr().out == ""
 
 
 def test_pytest_plugin_writes_one_merged_set_under_xdist(tmp_path: Path) -> None:

@@ -63,11 +63,12 @@ def serve_process(name: str, command: list[str], env: dict[str, str], workdir: P
         log.close()
 
 
-def run_suite(profile_path: Path | str, environ: dict[str, str], *, area: str = "", **overrides: object
-              ) -> RunResult:
+def run_suite(profile_path: Path | str, environ: dict[str, str], *, area: str = "", jobs: int = 1,
+              **overrides: object) -> RunResult:
+    """The whole suite (or one area) against the target; one check at a time unless ``jobs`` says otherwise."""
     profile = load(str(profile_path), environ=environ, overrides=dict(overrides))
     checks = [check for check in registry.all_checks() if not area or check.area == area]
-    return run(checks, http_source(profile), profile=profile, target_name=profile.name)
+    return run(checks, http_source(profile), profile=profile, target_name=profile.name, jobs=jobs)
 
 
 def verdicts(result: RunResult) -> dict[str, str]:

@@ -56,8 +56,8 @@ def test_every_check_is_pinned_exactly_once(name: str) -> None:
     assert set(expected_verdicts(name)) == {check.id for check in registry.all_checks()}
 
 
-def _run_and_compare(target: Served) -> None:
-    result = run_suite(target.profile, target.environ)
+def _run_and_compare(target: Served, *, jobs: int = 1) -> None:
+    result = run_suite(target.profile, target.environ, jobs=jobs)
     assert result.stopped is None and result.exit_code() in (0, 1), f"the run did not end by itself: {result.stopped}"
     got = verdicts(result)
     expected = expected_verdicts(target.name)
@@ -115,6 +115,12 @@ def test_shop_fastapi_oauth2_verdicts(shop_target: Served) -> None:
 
 def test_portal_cookie_csrf_verdicts(portal_target: Served) -> None:
     _run_and_compare(portal_target)
+
+
+def test_members_verdicts_are_the_same_with_checks_side_by_side(members_target: Served) -> None:
+    # Pre-provisioned accounts (two per role), leased to the checks in flight: the pins are the
+    # serial run's verdicts (test_members_drf_simplejwt_verdicts).
+    _run_and_compare(members_target, jobs=6)
 
 
 def test_members_drf_simplejwt_verdicts(members_target: Served) -> None:
