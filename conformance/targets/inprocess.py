@@ -68,6 +68,10 @@ class FrozenClock:
     def now(self) -> float:
         return float(self._frozen().timestamp())
 
+    def reset(self) -> None:
+        """Back to the start instant, for a new target that takes this running clock over."""
+        self._frozen.move_to(EPOCH)
+
     def advance(self, seconds: float) -> None:
         self._frozen.tick(dt.timedelta(seconds=seconds))
 
@@ -102,11 +106,18 @@ class InProcessTarget:
     base_url = "inprocess://reference"
     abilities = frozenset({"clock", "workers", "restart", "store_control", "provision"})
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, clock: FrozenClock | None = None) -> None:
+        """With ``clock``, a running clock a closed target handed over (``hand_over_clock``), set back
+        to the start instant: starting and stopping freezegun scans every loaded module each time."""
         self.name = "reference (in-process)"
         self.config = config
-        self.clock = FrozenClock()
-        self.clock.start()
+        if clock is None:
+            clock = FrozenClock()
+            clock.start()
+        else:
+            clock.reset()
+        self.clock = clock
+        self._clock_handed_over = False
         self._store = SwitchableStore(MemoryStore())
         self._engine = create_engine(config.database_url, poolclass=StaticPool,
                                      connect_args={"check_same_thread": False})
@@ -171,6 +182,13 @@ class InProcessTarget:
             url=path,
         )
 
+    def hand_over_clock(self) -> FrozenClock:
+        """Close this target, leaving its clock running for the next one to take over."""
+        self._clock_handed_over = True
+        self.close()
+        return self.clock
+
     def close(self) -> None:
-        self.clock.stop()
+        if not self._clock_handed_over:
+            self.clock.stop()
         self._engine.dispose()
