@@ -10,6 +10,7 @@ that the live probe confirms where it safely can; what it cannot confirm is writ
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ TENANT_FIELDS = ("tenant", "tenant_id", "tenantId", "org", "organization", "orga
 REFRESH_FIELDS = ("refresh_token", "refreshToken", "refresh", "token")
 CURRENT_PASSWORD_FIELDS = ("current_password", "old_password", "currentPassword", "oldPassword", "password")
 NEW_PASSWORD_FIELDS = ("new_password", "newPassword", "password_new")
-METHODS = ("get", "post", "put", "patch", "delete")
+METHODS = ("get", "post", "put", "patch", "delete")  # the order a path's operations are matched in
 
 
 @dataclass(eq=False)  # compared by identity: the same operation found twice is one
@@ -132,7 +133,7 @@ def _absolute(url: str) -> str:
     return url if url.startswith("/") else "/" + url
 
 
-def parse(document: Any, url: str) -> ApiDocument | None:
+def parse(document: Mapping[str, Any] | None, url: str) -> ApiDocument | None:
     """The operations of an OpenAPI 3 / Swagger 2 document (from ``operations_catalog.read_document``);
     None when there is none."""
     if document is None:
