@@ -3,13 +3,14 @@ unauthenticated minting routes), with who may call each and a valid request for 
 
 Two sources. Without an OpenAPI document, the profile: each ``[[routes]]`` entry's operation with
 the lowest role holding its permission, and every other operation it offers that takes the access
-token. With one (``[openapi] document``, ``--openapi``), every operation of the document, read with
-Schemathesis (the ``[openapi]`` extra): its method and path, whether its security requirement is
-declared, its lowest role (a ``[openapi] min_roles`` path pattern, else ``x-authconform-min-role``,
-else the lowest role holding its ``x-permission``), and a valid request drawn from Schemathesis'
-positive data generation. Schemathesis only builds requests here: every one is sent by the check,
-through the Target seam (``ctx.send``), never by Schemathesis. A document the profile names by path
-is itself fetched through the target.
+token. With one (``[openapi] document``, ``--openapi``), every operation of the document, read by
+``read_document`` and ``document_operations`` (plain data: ``authconform init`` reads documents
+with them too): its method and path, whether its security requirement is declared, its lowest role
+(a ``[openapi] min_roles`` path pattern, else ``x-authconform-min-role``, else the lowest role
+holding its ``x-permission``), and a valid request drawn from Schemathesis' positive data
+generation (the ``[openapi]`` extra). Schemathesis only builds requests here: every one is sent by
+the check, through the Target seam (``ctx.send``), never by Schemathesis. A document the profile
+names by path is itself fetched through the target.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import yaml
@@ -183,31 +184,27 @@ def from_profile(profile: Profile) -> Catalog:
 def from_document(text: str, profile: Profile, *, name: str = "the OpenAPI document") -> Catalog:
     schema = _schema(text)
     digest = hashlib.sha256(text.encode()).hexdigest()
-    raw = schema.raw_schema
+    templates = {(op.method.upper(), op.path): op for op in (result.ok() for result in schema.get_all_operations())
+                 if op is not None}
     contract = {(op.method, _shape(op.path)): op_name for op_name, op in profile.operations.items()}
     operations = []
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        if operation is None:
+    for documented in document_operations(schema.raw_schema, DocumentOperation):
+        method, path = documented.method, documented.path
+        template = templates.get((method, path))
+        if template is None:  # Schemathesis could not read it: no valid request to build
             continue
-        definition = operation.definition.raw
-        method = operation.method.upper()
-        if method.lower() not in DOCUMENT_METHODS:
-            continue
-        requirements = definition.get("security", raw.get("security", []))
-        secured = isinstance(requirements, list) and bool(requirements) and {} not in requirements
-        named = contract.get((method, _shape(operation.path)), "")
+        secured = documented.secured
+        named = contract.get((method, _shape(path)), "")
         if named in OPEN_BY_DESIGN or (named and profile.operations[named].auth != "access"):
             secured = False  # a way in (its security is the client's, or a token in the body), not a bearer route
-        permission = str(definition.get(PERMISSION_EXTENSION, "") or "")
-        stated = str(definition.get(MIN_ROLE_EXTENSION, "") or "")
-        path = operation.path
+        permission = documented.permission
+        stated = str(documented.definition.get(MIN_ROLE_EXTENSION, "") or "")
         item = CatalogOperation(
             method=method, path=path, secured=secured,
             min_role=_min_role(profile, path, stated, permission) if secured else "",
-            name=str(definition.get("operationId") or f"{method} {path}"), source="openapi", permission=permission,
-            words=tuple(_segments(path)) + tuple(_body_properties(operation)),
-            contract=named, document=digest, _template=operation)
+            name=str(documented.definition.get("operationId") or f"{method} {path}"), source="openapi",
+            permission=permission, words=tuple(_segments(path)) + tuple(name.lower() for name in documented.properties),
+            contract=named, document=digest, _template=template)
         if not _excluded(profile, item):
             operations.append(item)
     return Catalog(operations, f"OpenAPI document {name} ({len(operations)} operations)")
@@ -240,27 +237,14 @@ def _document_text(ctx: CheckContext, document: str) -> str:
 def _schema(text: str) -> Any:
     import schemathesis
 
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = yaml.safe_load(text)
-    if not isinstance(data, dict):
-        raise NotApplicable("the OpenAPI document is neither a JSON nor a YAML object")
+    data = read_document(text)
+    if data is None:
+        raise NotApplicable("the OpenAPI document is not an OpenAPI 3 / Swagger 2 document in JSON or YAML")
     return schemathesis.openapi.from_dict(data)
 
 
 def _segments(path: str) -> list[str]:
     return [part for part in re.split(r"[/{}_.-]+", path.lower()) if part]
-
-
-def _body_properties(operation: Any) -> list[str]:
-    found: list[str] = []
-    for body in operation.body:
-        definition = getattr(body, "definition", None)
-        schema = definition.get("schema") if isinstance(definition, dict) else None
-        if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
-            found += [str(name).lower() for name in schema["properties"]]
-    return found
 
 
 def _shape(path: str) -> str:
@@ -306,6 +290,123 @@ def _excluded(profile: Profile, op: CatalogOperation) -> bool:
         if not rest and (entry == op.path or pattern_regex(entry).match(op.path)):
             return True
     return False
+
+
+# ---------------------------------------------------------------------------- reading a document
+# Shared with ``authconform init`` (conformance.wizard.openapi): plain data, no Schemathesis, so the
+# lean install reads a document too.
+
+
+def read_document(body: bytes | str) -> dict[str, Any] | None:
+    """An OpenAPI 3 / Swagger 2 document as data: JSON, or YAML where it is written so (``/openapi.yaml``);
+    None when it is neither, or not such a document."""
+    data: Any = None
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        try:
+            data = yaml.safe_load(body.decode("utf-8") if isinstance(body, bytes) else body)
+        except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
+            return None
+    if not isinstance(data, dict) or not isinstance(data.get("paths"), dict):
+        return None
+    if "openapi" not in data and "swagger" not in data:
+        return None
+    return data
+
+
+@dataclass(eq=False)  # compared by identity: the same operation found twice is one
+class DocumentOperation:
+    """One operation of a document: its method, path, security requirement and request body."""
+
+    method: str  # upper case
+    path: str
+    definition: dict[str, Any] = field(default_factory=dict, repr=False)  # the operation object as written
+    body: str = ""  # "json", "form" or "" (no request body)
+    properties: dict[str, dict[str, Any]] = field(default_factory=dict)  # of the request body, $refs followed
+    required: list[str] = field(default_factory=list)
+    secured: bool = True  # a security requirement applies (and none of its alternatives is empty)
+    permission: str = ""  # x-permission, when the document states one
+    required_headers: list[str] = field(default_factory=list)  # header parameters it requires
+
+
+_Operation = TypeVar("_Operation", bound=DocumentOperation)
+
+
+def document_operations(document: Mapping[str, Any], kind: type[_Operation],
+                        methods: Iterable[str] | None = None) -> list[_Operation]:
+    """The operations of ``document`` (from ``read_document``), each a ``kind``: path by path, the methods
+    in the document's order, or in the order of ``methods``."""
+    global_security = document.get("security", [])
+    operations: list[_Operation] = []
+    for path, item in document["paths"].items():
+        item = resolve(item, document)
+        if not isinstance(item, dict) or not isinstance(path, str) or path.startswith("x-"):
+            continue
+        for method in (list(methods) if methods is not None else list(item)):
+            raw = item.get(method)
+            if method not in DOCUMENT_METHODS or not isinstance(raw, dict):
+                continue
+            op = kind(method.upper(), path, raw)
+            security = raw.get("security", global_security)
+            op.secured = isinstance(security, list) and bool(security) and {} not in security
+            if isinstance(raw.get(PERMISSION_EXTENSION), str):
+                op.permission = raw[PERMISSION_EXTENSION]
+            for parameter in [*item.get("parameters", []), *raw.get("parameters", [])]:
+                parameter = resolve(parameter, document)
+                if isinstance(parameter, dict) and parameter.get("in") == "header" and parameter.get("required"):
+                    op.required_headers.append(str(parameter.get("name", "")))
+            _read_body(op, raw, document)
+            operations.append(op)
+    return operations
+
+
+def _read_body(op: DocumentOperation, raw: dict[str, Any], document: Mapping[str, Any]) -> None:
+    body = raw.get("requestBody")
+    if isinstance(body, dict):
+        body = resolve(body, document)
+        content = body.get("content", {}) if isinstance(body.get("content"), dict) else {}
+        for media, kind in (("application/json", "json"), ("application/x-www-form-urlencoded", "form"),
+                            ("multipart/form-data", "form")):
+            if media in content:
+                op.body = kind
+                _read_schema(op, resolve(content[media].get("schema", {}), document), document)
+                return
+    for parameter in raw.get("parameters", []):  # Swagger 2: formData and body parameters
+        parameter = resolve(parameter, document)
+        if parameter.get("in") == "formData":
+            op.body = "form"
+            op.properties[str(parameter.get("name"))] = parameter
+        elif parameter.get("in") == "body":
+            op.body = "json"
+            _read_schema(op, resolve(parameter.get("schema", {}), document), document)
+
+
+def _read_schema(op: DocumentOperation, schema: Any, document: Mapping[str, Any]) -> None:
+    if not isinstance(schema, dict):
+        return
+    for part in schema.get("allOf", []):
+        _read_schema(op, resolve(part, document), document)
+    properties = schema.get("properties", {})
+    if isinstance(properties, dict):
+        for name, value in properties.items():
+            op.properties[str(name)] = resolve(value, document) if isinstance(value, dict) else {}
+    required = schema.get("required", [])
+    if isinstance(required, list):
+        op.required += [str(name) for name in required]
+
+
+def resolve(node: Any, document: Mapping[str, Any], depth: int = 0) -> Any:
+    """Follow a local ``$ref`` (a few levels at most; {} for one that leaves the document)."""
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and depth < 8:
+        ref = node["$ref"]
+        if not ref.startswith("#/"):
+            return {}
+        target: Any = document
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        node, depth = target, depth + 1
+    return node
 
 
 # ---------------------------------------------------------------------------- requests

@@ -6,6 +6,7 @@ is kept for the other steps to read candidates from, and its title names the dra
 
 from __future__ import annotations
 
+from conformance.operations_catalog import read_document
 from conformance.wizard import openapi
 from conformance.wizard.probing import ProbeContext
 
@@ -15,7 +16,7 @@ def read_openapi(ctx: ProbeContext) -> None:
         answer = ctx.try_send("GET", path)
         if answer is None or answer.status != 200:
             continue
-        data = openapi.load_document(answer.body)
+        data = read_document(answer.body)
         document = openapi.parse(data, path)
         if document is not None:
             ctx.document = document

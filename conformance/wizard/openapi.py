@@ -1,18 +1,20 @@
 """Reading a target's OpenAPI document: which of its operations look like the contract's.
 
-Only names and shapes are read (paths, methods, request body media types and properties, the
-security schemes); nothing here talks to the target. Every finding is a candidate that the live
-probe confirms where it safely can; what it cannot confirm is written as a guess.
+The document is read by the loader ``authconform run --openapi`` uses (``operations_catalog``:
+JSON or YAML, ``$ref`` followed, each operation's method, path, security requirement and request
+body); what is here is init's own: which fields look like credentials, a sign-up's or a password
+change's, and the security schemes. Nothing here talks to the target. Every finding is a candidate
+that the live probe confirms where it safely can; what it cannot confirm is written as a guess.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import yaml
+from conformance.operations_catalog import DocumentOperation, document_operations
 
 # Where OpenAPI documents usually live, in the order they are tried (FastAPI, Flask-RESTX and
 # flasgger, Springdoc, and the paths people mount them under).
@@ -26,21 +28,12 @@ TENANT_FIELDS = ("tenant", "tenant_id", "tenantId", "org", "organization", "orga
 REFRESH_FIELDS = ("refresh_token", "refreshToken", "refresh", "token")
 CURRENT_PASSWORD_FIELDS = ("current_password", "old_password", "currentPassword", "oldPassword", "password")
 NEW_PASSWORD_FIELDS = ("new_password", "newPassword", "password_new")
-METHODS = ("get", "post", "put", "patch", "delete")
+METHODS = ("get", "post", "put", "patch", "delete")  # the order a path's operations are matched in
 
 
 @dataclass(eq=False)  # compared by identity: the same operation found twice is one
-class ApiOperation:
-    """One operation of the document, reduced to what matching needs."""
-
-    method: str  # upper case
-    path: str
-    body: str = ""  # "json", "form" or "" (no request body)
-    properties: dict[str, dict[str, Any]] = field(default_factory=dict)
-    required: list[str] = field(default_factory=list)
-    secured: bool = True
-    permission: str = ""  # x-permission, when the document states one
-    required_headers: list[str] = field(default_factory=list)  # header parameters it requires
+class ApiOperation(DocumentOperation):
+    """One operation of the document, with what matching it to the contract needs."""
 
     @property
     def shape(self) -> str:
@@ -140,93 +133,12 @@ def _absolute(url: str) -> str:
     return url if url.startswith("/") else "/" + url
 
 
-def load_document(body: bytes) -> Any:
-    """A served document as data: JSON, or YAML where it is written so (``/openapi.yaml``)."""
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        pass
-    try:
-        return yaml.safe_load(body.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
-        return None
-
-
-def parse(document: Any, url: str) -> ApiDocument | None:
-    """The operations of an OpenAPI 3 / Swagger 2 document; None when it is not one."""
-    if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
-        return None
-    if "openapi" not in document and "swagger" not in document:
+def parse(document: Mapping[str, Any] | None, url: str) -> ApiDocument | None:
+    """The operations of an OpenAPI 3 / Swagger 2 document (from ``operations_catalog.read_document``);
+    None when there is none."""
+    if document is None:
         return None
     components = document.get("components", {}) if isinstance(document.get("components"), dict) else {}
     schemes = components.get("securitySchemes") or document.get("securityDefinitions") or {}
-    global_security = document.get("security")
-    operations: list[ApiOperation] = []
-    for path, item in document["paths"].items():
-        if not isinstance(item, dict) or not isinstance(path, str):
-            continue
-        for method in METHODS:
-            raw = item.get(method)
-            if not isinstance(raw, dict):
-                continue
-            op = ApiOperation(method.upper(), path)
-            security = raw.get("security", global_security)
-            op.secured = bool(security)
-            if isinstance(raw.get("x-permission"), str):
-                op.permission = raw["x-permission"]
-            for parameter in [*item.get("parameters", []), *raw.get("parameters", [])]:
-                parameter = _resolve(parameter, document)
-                if isinstance(parameter, dict) and parameter.get("in") == "header" and parameter.get("required"):
-                    op.required_headers.append(str(parameter.get("name", "")))
-            _read_body(op, raw, document)
-            operations.append(op)
+    operations = document_operations(document, ApiOperation, METHODS)
     return ApiDocument(url, operations, schemes if isinstance(schemes, dict) else {})
-
-
-def _read_body(op: ApiOperation, raw: dict[str, Any], document: dict[str, Any]) -> None:
-    body = raw.get("requestBody")
-    if isinstance(body, dict):
-        body = _resolve(body, document)
-        content = body.get("content", {}) if isinstance(body.get("content"), dict) else {}
-        for media, kind in (("application/json", "json"), ("application/x-www-form-urlencoded", "form"),
-                            ("multipart/form-data", "form")):
-            if media in content:
-                op.body = kind
-                schema = _resolve(content[media].get("schema", {}), document)
-                _read_schema(op, schema, document)
-                return
-    for parameter in raw.get("parameters", []):  # Swagger 2: formData and body parameters
-        parameter = _resolve(parameter, document)
-        if parameter.get("in") == "formData":
-            op.body = "form"
-            op.properties[str(parameter.get("name"))] = parameter
-        elif parameter.get("in") == "body":
-            op.body = "json"
-            _read_schema(op, _resolve(parameter.get("schema", {}), document), document)
-
-
-def _read_schema(op: ApiOperation, schema: Any, document: dict[str, Any]) -> None:
-    if not isinstance(schema, dict):
-        return
-    for part in schema.get("allOf", []):
-        _read_schema(op, _resolve(part, document), document)
-    properties = schema.get("properties", {})
-    if isinstance(properties, dict):
-        for name, value in properties.items():
-            op.properties[str(name)] = _resolve(value, document) if isinstance(value, dict) else {}
-    required = schema.get("required", [])
-    if isinstance(required, list):
-        op.required += [str(name) for name in required]
-
-
-def _resolve(node: Any, document: dict[str, Any], depth: int = 0) -> Any:
-    """Follow a local ``$ref`` (a few levels at most)."""
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and depth < 8:
-        ref = node["$ref"]
-        if not ref.startswith("#/"):
-            return {}
-        target: Any = document
-        for part in ref[2:].split("/"):
-            target = target.get(part, {}) if isinstance(target, dict) else {}
-        node, depth = target, depth + 1
-    return node

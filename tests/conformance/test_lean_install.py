@@ -145,3 +145,14 @@ def test_the_operation_checks_read_routes_lean_and_name_the_extra_for_a_document
     assert verdicts["routes"][0] == "partial" and "GET /audit (the valid admin's token answered 403)" in \
         verdicts["routes"][1], verdicts["routes"]
     assert verdicts["openapi"][0] == "not-applicable" and "install authconform[openapi]" in verdicts["openapi"][1]
+
+
+def test_init_drafts_from_the_openapi_document_without_schemathesis(lean_venv: Path, tmp_path: Path) -> None:
+    # init reads the document with the loader --openapi uses; its parsing part needs no extra.
+    with reference_server({"AUTHCONF_SECRET_KEY": secrets.token_urlsafe(48)}, tmp_path / "server") as base:
+        written = tmp_path / "drafted.toml"
+        done = _run(lean_venv, "init", "--target", base, "-o", str(written), cwd=tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode == exitcodes.OK and "Traceback" not in output, output
+    assert "openapi: /openapi.json describes" in done.stdout, done.stdout
+    assert "from the OpenAPI document" in written.read_text()
