@@ -141,23 +141,23 @@ def in_process_source(base: Profile, config: Any) -> DeploymentSource:
     from conformance.targets.inprocess import InProcessTarget, signing_key_of
 
     profile = profile_for_reference(base, config)
-    current: list[Deployment] = []
+    current: list[InProcessTarget] = []
 
     def deploy(_check: Check) -> Deployment:
         clock = None
         for old in current:
-            clock = old.target.hand_over_clock()  # the next target runs on it, set back to the start
+            clock = old.hand_over_clock()  # the next target runs on it, set back to the start
         current.clear()
         target = InProcessTarget(config, clock=clock)
         signing = signing_key_of(target.app)
         deployment = Deployment(target, profile, signing)
         deployment.redactor.add(signing.key, config.secret_key)
-        current.append(deployment)
+        current.append(target)
         return deployment
 
     def close() -> None:  # the last target's frozen clock must not outlive the run
         for old in current:
-            old.target.close()
+            old.close()
         current.clear()
 
     deploy.close = close  # type: ignore[attr-defined]

@@ -86,6 +86,9 @@ class _Channel:
         self.profile = profile
         self.redactor = _Unrecorded()
 
+    def pace(self, operation: str, auth: Any, username: str = "") -> None:
+        """init sends a handful of requests, one after another: nothing to pace."""
+
     def send(self, method: str, path: str, *, note: str = "", headers: Mapping[str, str] | None = None,
              params: Mapping[str, str] | None = None, json_body: Any = None, form: Mapping[str, str] | None = None,
              cookies: Mapping[str, str] | None = None, worker: int = 0) -> Response:

@@ -330,6 +330,9 @@ class LoadContext:
         if not condition:
             raise SetupFailed(reason)
 
+    def pace(self, operation: str, auth: Any, username: str = "") -> None:
+        """A load profile measures the limiter: its requests are never held back."""
+
     def send(self, method: str, path: str, *, note: str = "", headers: Mapping[str, str] | None = None,
              params: Mapping[str, str] | None = None, json_body: Any = None,
              form: Mapping[str, str] | None = None, raw_body: bytes | None = None,
