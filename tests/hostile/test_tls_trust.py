@@ -24,9 +24,12 @@ RUN_TIMEOUT = 120
 
 
 @pytest.fixture(scope="module")
-def reference_over_tls(tls_files: TlsFiles) -> Iterator[str]:
-    """The reference, in this process, served over TLS with the self-signed certificate."""
-    app = create_app(Config.for_tests())
+def reference_over_tls(tls_files: TlsFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The reference, in this process, served over TLS with the self-signed certificate. Its database
+    is a file: the suite's checks run side by side, and the in-memory database is one connection
+    that concurrent requests would share."""
+    database = tmp_path_factory.mktemp("tls-reference") / "reference.sqlite3"
+    app = create_app(Config.for_tests(database_url=f"sqlite:///{database}"))
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True,
                                          ssl_context=tls_files.server_context())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
