@@ -117,10 +117,10 @@ def test_portal_cookie_csrf_verdicts(portal_target: Served) -> None:
     _run_and_compare(portal_target)
 
 
-def test_members_verdicts_are_the_same_with_checks_side_by_side(members_target: Served) -> None:
+def test_members_verdicts_are_the_same_with_checks_side_by_side(members_target_side_by_side: Served) -> None:
     # Pre-provisioned accounts (two per role), leased to the checks in flight: the pins are the
     # serial run's verdicts (test_members_drf_simplejwt_verdicts).
-    _run_and_compare(members_target, jobs=6)
+    _run_and_compare(members_target_side_by_side, jobs=6)
 
 
 def test_members_drf_simplejwt_verdicts(members_target: Served) -> None:
