@@ -273,6 +273,13 @@ class MfaSection(Section):
         'already on); left out: "enrol" where the suite creates users and may enrol them, else "accounts"', "")
 
 
+def http_method(value: str) -> str:
+    """An operation's method, as the profile must write it (one rule for operations and resources)."""
+    if value not in HTTP_METHODS:
+        raise Problem(f"{value!r} is not an HTTP method", "use one of " + ", ".join(HTTP_METHODS) + " (upper case)")
+    return value
+
+
 class Operation(Section):
     """One contract operation (login, refresh, me, ...) in the target's own terms."""
 
@@ -305,13 +312,7 @@ class Operation(Section):
                         "when the answer lacks it, the value the client sent under that field is the id (an "
                         "object named by its title or slug)", "id")
 
-    @field_validator("method")
-    @classmethod
-    def _method(cls, value: str) -> str:
-        if value not in HTTP_METHODS:
-            raise Problem(f"{value!r} is not an HTTP method", "use one of " + ", ".join(HTTP_METHODS) +
-                          " (upper case)")
-        return value
+    _method = field_validator("method")(classmethod(lambda cls, value: http_method(value)))
 
     @field_validator("path")
     @classmethod
@@ -433,13 +434,7 @@ class ResourceOperation(Section):
     rows: str = doc("list: JSON path of the rows in the answer (empty: the answer itself when it is a list, "
                     "else the first list in it)", "")
 
-    @field_validator("method")
-    @classmethod
-    def _method(cls, value: str) -> str:
-        if value not in HTTP_METHODS:
-            raise Problem(f"{value!r} is not an HTTP method", "use one of " + ", ".join(HTTP_METHODS) +
-                          " (upper case)")
-        return value
+    _method = field_validator("method")(classmethod(lambda cls, value: http_method(value)))
 
     @field_validator("path")
     @classmethod
