@@ -4,7 +4,9 @@ A target without sign-up gives the suite a fixed set of accounts. Two checks run
 never use the same account (one check's logout-all, wrong-password burst or spent API budget
 would land on the other), so a check leases every account it uses and the runner releases the
 leases when the check ends. Within one check an account it already holds may be handed out again
-(a check asking for "a viewer" twice gets its own viewer twice when there is only one); a check
+(a check asking for "a viewer" twice gets its own viewer twice when there is only one, and the
+second one when there are two, however many checks are in flight: the accounts a check gets do
+not depend on what runs beside it); a check
 that needs more distinct accounts of a role than the profile declares is not applicable, and the
 pool remembers how many it would have needed, so the run can say how many accounts to declare
 for full coverage.
@@ -81,9 +83,10 @@ class AccountPool:
 
     def lease(self, owner: object, matches: Matcher, *, key: str = "", wait: float = WAIT_LIMIT) -> Account:
         """An account ``matches`` accepts, for ``owner``: a free one not yet held (so two calls give two
-        distinct accounts where there are two), else one the owner already holds, in turn. Raises
-        NotApplicable when none matches at all, LeaseBusy when every one is leased elsewhere and the
-        owner holds leases (or ``wait`` seconds passed)."""
+        distinct accounts where there are two), else, once the owner holds every matching account,
+        one of its own in turn. Raises NotApplicable when none matches at all, LeaseBusy when a
+        matching account the owner lacks is leased elsewhere and the owner holds leases (or ``wait``
+        seconds passed)."""
         candidates = [i for i, account in enumerate(self.accounts) if matches(account)]
         if not candidates:
             raise NotApplicable("no declared account matches")
@@ -97,7 +100,7 @@ class AccountPool:
                     self._held.setdefault(owner, []).append(index)
                     return self.accounts[index]
                 own = [i for i in self._held.get(owner, []) if i in candidates]
-                if own:
+                if own and len(own) == len(candidates):  # every matching account is its own already
                     turn = self._turns.get((owner, key), 0)
                     self._turns[(owner, key)] = turn + 1
                     return self.accounts[own[turn % len(own)]]

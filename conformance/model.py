@@ -99,6 +99,7 @@ class ModelUser:
     role: str
     alive: bool = True
     uncertain: bool = False  # a step's effect on this user could not be predicted
+    declared: bool = False  # a pre-provisioned account: the model never changes its password
 
 
 @dataclass

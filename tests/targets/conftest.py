@@ -110,17 +110,6 @@ def portal_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 @pytest.fixture(scope="session")
 def members_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    yield from _serve_members(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def members_target_side_by_side(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """A members server of its own for the run with checks side by side: whatever that run leaves in
-    the declared accounts never reaches the serial pin test."""
-    yield from _serve_members(tmp_path_factory)
-
-
-def _serve_members(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     workdir = tmp_path_factory.mktemp("members")
     port = free_port()
     project = HERE / "members_drf"

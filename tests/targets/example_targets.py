@@ -13,8 +13,11 @@ import pytest
 import requests
 
 from conformance import registry
+from conformance.api import Principal
+from conformance.context import CheckContext
 from conformance.deployments import http_source
 from conformance.profile import load
+from conformance.registry import Check, Level, Severity
 from conformance.runner import RunResult, run
 
 READY_TIMEOUT = 30.0
@@ -63,7 +66,7 @@ def serve_process(name: str, command: list[str], env: dict[str, str], workdir: P
         log.close()
 
 
-def run_suite(profile_path: Path | str, environ: dict[str, str], *, area: str = "", jobs: int = 1,
+def run_suite(profile_path: Path | str, environ: dict[str, str], *, area: str = "", jobs: int | None = 1,
               **overrides: object) -> RunResult:
     """The whole suite (or one area) against the target; one check at a time unless ``jobs`` says otherwise."""
     profile = load(str(profile_path), environ=environ, overrides=dict(overrides))
@@ -73,3 +76,29 @@ def run_suite(profile_path: Path | str, environ: dict[str, str], *, area: str = 
 
 def verdicts(result: RunResult) -> dict[str, str]:
     return {r.check_id: str(r.verdict) for r in result.results}
+
+
+def _log_in_every_declared_account(ctx: CheckContext) -> None:
+    for account in ctx.profile.users.accounts:
+        if account.totp_secret:  # a second step only the MFA checks take
+            continue
+        principal = Principal(account.username, account.password, account.tenant, account.role)
+        answer = ctx.api.login_response(principal, retry_limited=True)
+        ctx.expect(ctx.api.logged_in(answer), f"declared account {account.username!r} no longer logs in with its "
+                                              f"declared password ({answer.status})")
+
+
+DECLARED_ACCOUNTS_LOG_IN = Check(
+    id="TEST-DECLARED-ACCOUNTS-LOG-IN", area="credentials", title="log in with every declared account",
+    rule="a run leaves the declared accounts as it found them", level=Level.MUST, severity=Severity.LOW,
+    references=(), needs=frozenset(), body=_log_in_every_declared_account,
+    no_controls="a login with each declared account is the whole check")
+
+
+def declared_accounts_still_log_in(profile_path: Path | str, environ: dict[str, str]) -> str:
+    """After a run: does every declared account log in with its declared password? ("" if so, else why not.)
+    A check that changes an account's password must give it back: the next run logs in with it."""
+    profile = load(str(profile_path), environ=environ)
+    result = run([DECLARED_ACCOUNTS_LOG_IN], http_source(profile), profile=profile, target_name=profile.name,
+                 jobs=1).results[0]
+    return "" if str(result.verdict) == "pass" else f"{result.verdict}: {result.reason}"

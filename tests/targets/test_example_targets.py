@@ -36,7 +36,7 @@ import json
 from pathlib import Path
 
 import pytest
-from example_targets import Served, run_suite, verdicts
+from example_targets import Served, declared_accounts_still_log_in, run_suite, verdicts
 from pinned import EXPECTED, NOTES_MFA_ACCOUNTS, expected_verdicts
 
 from conformance import registry
@@ -56,7 +56,15 @@ def test_every_check_is_pinned_exactly_once(name: str) -> None:
     assert set(expected_verdicts(name)) == {check.id for check in registry.all_checks()}
 
 
-def _run_and_compare(target: Served, *, jobs: int = 1) -> None:
+# Every target's whole run is made twice: one check at a time, and side by side with the profile's
+# default concurrency ([target] max_concurrency). Both must give the pinned verdicts: running checks
+# side by side changes how long a run takes, never what it finds.
+@pytest.fixture(params=[1, None], ids=["serial", "side-by-side"])
+def jobs(request: pytest.FixtureRequest) -> int | None:
+    return request.param
+
+
+def _run_and_compare(target: Served, *, jobs: int | None) -> None:
     result = run_suite(target.profile, target.environ, jobs=jobs)
     assert result.stopped is None and result.exit_code() in (0, 1), f"the run did not end by itself: {result.stopped}"
     got = verdicts(result)
@@ -73,10 +81,11 @@ def _run_and_compare(target: Served, *, jobs: int = 1) -> None:
         pair = f"{target.environ['SHOP_CLIENT_ID']}:{target.environ['SHOP_CLIENT_SECRET']}"
         secrets.append(base64.b64encode(pair.encode()).decode())
     assert not [s for s in secrets if s in report], "a secret of the profile reached the results"
+    assert not (left := declared_accounts_still_log_in(target.profile, target.environ)), left
 
 
-def test_notes_flask_jwt_extended_verdicts(notes_target: Served) -> None:
-    _run_and_compare(notes_target)
+def test_notes_flask_jwt_extended_verdicts(notes_target: Served, jobs: int | None) -> None:
+    _run_and_compare(notes_target, jobs=jobs)
 
 
 # branch mfa: notes pointed at accounts with 2FA on, enrolled by an operator beforehand; the profile
@@ -94,11 +103,11 @@ totp_secret = "${NOTES_MFA_SECRET2}"
 """
 
 def test_notes_mfa_verdicts_on_declared_accounts(notes_target: Served, notes_mfa_accounts: dict[str, str],
-                                                 tmp_path: Path) -> None:
+                                                 tmp_path: Path, jobs: int | None) -> None:
     profile_path = tmp_path / "notes-mfa-accounts.toml"
     profile_path.write_text(notes_target.profile.read_text() + NOTES_MFA_ACCOUNTS_TOML)
     environ = {**notes_target.environ, **notes_mfa_accounts}
-    result = run_suite(profile_path, environ, area="mfa", **{"mfa.source": "accounts"})
+    result = run_suite(profile_path, environ, area="mfa", jobs=jobs, **{"mfa.source": "accounts"})
     got = verdicts(result)
     reasons = {r.check_id: r.reason for r in result.results}
     expected = {check_id: verdict for check_id, (verdict, _why) in NOTES_MFA_ACCOUNTS.items()}
@@ -109,31 +118,26 @@ def test_notes_mfa_verdicts_on_declared_accounts(notes_target: Served, notes_mfa
     assert not [s for s in secrets if s in report], "a secret of the profile reached the results"
 
 
-def test_shop_fastapi_oauth2_verdicts(shop_target: Served) -> None:
-    _run_and_compare(shop_target)
+def test_shop_fastapi_oauth2_verdicts(shop_target: Served, jobs: int | None) -> None:
+    _run_and_compare(shop_target, jobs=jobs)
 
 
-def test_portal_cookie_csrf_verdicts(portal_target: Served) -> None:
-    _run_and_compare(portal_target)
+def test_portal_cookie_csrf_verdicts(portal_target: Served, jobs: int | None) -> None:
+    _run_and_compare(portal_target, jobs=jobs)
 
 
-def test_members_verdicts_are_the_same_with_checks_side_by_side(members_target_side_by_side: Served) -> None:
-    # Pre-provisioned accounts (two per role), leased to the checks in flight: the pins are the
-    # serial run's verdicts (test_members_drf_simplejwt_verdicts).
-    _run_and_compare(members_target_side_by_side, jobs=6)
+def test_members_drf_simplejwt_verdicts(members_target: Served, jobs: int | None) -> None:
+    # Pre-provisioned accounts (two per role): side by side, each check in flight leases its own.
+    _run_and_compare(members_target, jobs=jobs)
 
 
-def test_members_drf_simplejwt_verdicts(members_target: Served) -> None:
-    _run_and_compare(members_target)
+def test_tracker_fastapi_users_verdicts(tracker_target: Served, jobs: int | None) -> None:
+    _run_and_compare(tracker_target, jobs=jobs)
 
 
-def test_tracker_fastapi_users_verdicts(tracker_target: Served) -> None:
-    _run_and_compare(tracker_target)
+def test_ledger_basic_login_verdicts(ledger_target: Served, jobs: int | None) -> None:
+    _run_and_compare(ledger_target, jobs=jobs)
 
 
-def test_ledger_basic_login_verdicts(ledger_target: Served) -> None:
-    _run_and_compare(ledger_target)
-
-
-def test_vault_single_use_tokens_verdicts(vault_target: Served) -> None:
-    _run_and_compare(vault_target)
+def test_vault_single_use_tokens_verdicts(vault_target: Served, jobs: int | None) -> None:
+    _run_and_compare(vault_target, jobs=jobs)
