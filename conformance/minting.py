@@ -14,6 +14,7 @@ import secrets
 import time
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -65,7 +66,17 @@ class Minter:
             return f"{unsigned}.{b64url(digest)}"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # short test secrets are the point of some checks
-            return jwt.encode(claims, self.signing.key, algorithm=self.signing.algorithm, headers=extra)
+            return jwt.encode(claims, _prepared(self.signing.algorithm, self.signing.key),
+                              algorithm=self.signing.algorithm, headers=extra)
+
+
+@lru_cache(maxsize=32)
+def _prepared(algorithm: str, key: str) -> Any:
+    """The key as PyJWT signs with it, parsed once: loading a PEM private key (RSA's checks
+    included) costs tens of milliseconds, and a run mints hundreds of tokens with one key."""
+    if algorithm.startswith("HS"):
+        return key
+    return jwt.get_algorithm_by_name(algorithm).prepare_key(key)
 
 
 def b64url(data: bytes | str) -> str:

@@ -33,6 +33,7 @@ from conformance.verdict import CannotJudge, CheckFailed, ControlFailed, NotAppl
 
 # Operations a client calls without an access token: a 2xx there is not an authentication.
 UNAUTHENTICATED_OPERATIONS = frozenset({"signup", "login", "refresh"})
+LOGIN_LIMITED_OPERATIONS = frozenset({"login"})  # contract §6: only logins count per address
 # Requests left unused in every rate-limit window (for the logins the property itself makes).
 LIMIT_MARGIN = 3
 # Longest value shown in a verdict's reason.
@@ -408,11 +409,12 @@ def _body_probes(fields: list[str], extra: dict[str, str]) -> st.SearchStrategy[
 
 
 class _Pacer:
-    """Keeps the property's requests inside the target's rate limits.
+    """Keeps the property's requests inside the target's rate limits, each budget on its own: the
+    user's API requests (``api``) and the logins of this client address (``login``).
 
-    In-process the clock is moved past the limiter windows (and the user logs in again); over
-    HTTP the window is waited out for real while the waits stay within target.max_wait, and after
-    that requests that count against a limit are skipped.
+    In-process the clock is moved past the limiter window (and the user logs in again); over HTTP
+    the window is waited out for real while the waits stay within target.max_wait, and after that
+    requests that count against a spent limit are skipped.
     """
 
     def __init__(self, ctx: CheckContext, user: Principal, tokens: Tokens) -> None:
@@ -420,28 +422,38 @@ class _Pacer:
         self.ctx = ctx
         self.user = user
         self.tokens = tokens
-        self.budget = max(1, min(limits.api_limit, limits.login_ip_limit) - LIMIT_MARGIN - 2)
-        self.window = max(limits.api_window, limits.login_window) + 1
-        self.spent = 0
+        self.budget = {"api": max(1, limits.api_limit - LIMIT_MARGIN - 2),
+                       "login": max(1, limits.login_ip_limit - LIMIT_MARGIN - 2)}
+        self.window = {"api": limits.api_window + 1, "login": limits.login_window + 1}
+        self.spent = {"api": 0, "login": 0}
         self.dropped = 0  # probes not sent, to stay inside the limits: said in the result
         self.waited = 0.0  # real waits over HTTP, bounded by target.max_wait
 
-    def allow(self) -> bool:
-        if self.spent < self.budget:
-            self.spent += 1
+    def allow(self, *kinds: str) -> bool:
+        """May a request that counts against ``kinds`` go now? (Waits a window when one is spent.)"""
+        if all(self.spent[kind] < self.budget[kind] for kind in kinds):
+            for kind in kinds:
+                self.spent[kind] += 1
             return True
+        window = max(self.window[kind] for kind in kinds if self.spent[kind] >= self.budget[kind])
         if self.ctx.target.clock is None:
-            if self.waited + self.window > self.ctx.profile.target.max_wait:
+            if self.waited + window > self.ctx.profile.target.max_wait:
                 self.dropped += 1
                 return False
-            self.ctx.sleep(self.window, "a fresh rate-limit window for the next probes")
-            self.waited += self.window
+            self.ctx.sleep(window, "a fresh rate-limit window for the next probes")
+            self.waited += window
         else:
-            self.ctx.clock.advance(self.window)
+            self.ctx.clock.advance(window)
+        for kind in self.spent:
+            if self.window[kind] <= window:
+                self.spent[kind] = 0
         self.tokens = self.ctx.api.login(self.user)
         # The first token may have outlived its TTL on the moved clock: liveness is judged on this one.
         self.ctx.live = [(self.tokens, "the check's current access token (logged in again after a window)")]
-        self.spent = 2
+        self.spent["login"] += 1
+        self.spent["api"] += 1  # the liveness control spends one of the user's requests
+        for kind in kinds:
+            self.spent[kind] += 1
         return True
 
 
@@ -504,8 +516,10 @@ def malformed_body(ctx: CheckContext) -> None:
         name = case.what.split(" ", 1)[0]
         with_token = case.lenient
         op = ctx.profile.operation(name)
-        counts = with_token or name in UNAUTHENTICATED_OPERATIONS
-        if counts and not pacer.allow():
+        # The declared limits are the user's API requests and the logins per address; a sign-up or a
+        # refresh has none declared (should the target limit it, send waits out its 429 or ends in error).
+        kinds = (("api",) if with_token else ()) + (("login",) if name in LOGIN_LIMITED_OPERATIONS else ())
+        if kinds and not pacer.allow(*kinds):
             return None
         headers: dict[str, str] = {"Content-Type": "application/json"}
         cookies: dict[str, str] = {}

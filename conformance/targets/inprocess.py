@@ -55,8 +55,7 @@ def settle_cryptography_datetime() -> None:
 
 class FrozenClock:
     def __init__(self) -> None:
-        # pytest's own timing stays real: under the pytest plugin, durations and timeouts keep meaning.
-        self._freezer = freeze_time(EPOCH, tick=False, ignore=["hypothesis", "_pytest"])
+        self._freezer = freeze_time(EPOCH, tick=False, ignore=["hypothesis"])
         self._frozen: Any = None
 
     def start(self) -> None:

@@ -33,7 +33,7 @@ class Clock:
 
 @pytest.fixture
 def clock() -> Iterator[Clock]:
-    with freeze_time(START, tick=False, ignore=["_pytest"]) as frozen:  # pytest's durations stay real
+    with freeze_time(START, tick=False) as frozen:
         yield Clock(frozen)
 
 
