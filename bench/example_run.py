@@ -73,7 +73,10 @@ def measure(name: str, workdir: Path) -> dict[str, Any]:
         served = stack.enter_context(_serve(name, workdir, stack))
         serial_wall, serial = _run(served, ["--jobs", "1"], workdir / "serial")
         side_wall, side = _run(served, [], workdir / "side-by-side")
-    differ = {check_id: {"serial": verdict, "side_by_side": _verdicts(side).get(check_id)}
+    reasons = {run: {entry["id"]: entry["reason"] for entry in report["checks"]}
+               for run, report in (("serial", serial), ("side_by_side", side))}
+    differ = {check_id: {run: [verdicts.get(check_id), reasons[run].get(check_id, "")]
+                         for run, verdicts in (("serial", _verdicts(serial)), ("side_by_side", _verdicts(side)))}
               for check_id, verdict in _verdicts(serial).items() if _verdicts(side).get(check_id) != verdict}
     return {
         "profile": served.profile.name,
