@@ -509,8 +509,14 @@ def credential(ctx: CheckContext, token: str | None) -> tuple[dict[str, str], di
 
 
 def send(ctx: CheckContext, request: Request, token: str | None, note: str) -> Response:
-    """Send ``request`` through the target, presenting ``token`` (None: no credential)."""
+    """Send ``request`` through the target, presenting ``token`` (None: no credential). A request to the
+    login route spends the login budgets like the suite's own logins: checks beside this one log in too."""
     headers, cookies = credential(ctx, token)
+    if ctx.profile.offers("login"):
+        login = ctx.profile.operation("login")
+        if (request.method, request.path.split("?", 1)[0]) == (login.method, login.path):
+            body = request.json_body if isinstance(request.json_body, dict) else {}
+            ctx.pace("login", None, str(body.get(login.fields.get("username", "username"), "")))
     return ctx.send(request.method, request.path, note=note, headers={**request.headers, **headers},
                     params=dict(request.params) or None, json_body=request.json_body, cookies=cookies or None)
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from example_targets import Served
+from example_targets import NOTES_MFA_ACCOUNT_COUNT, Served
 from services import serve_ledger, serve_members, serve_notes, serve_portal, serve_shop, serve_tracker, serve_vault
 
 
@@ -49,15 +49,12 @@ def vault_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 # Accounts of notes with 2FA on, enrolled by an operator (this fixture) before the suite runs: the
 # suite gets only what the profile's [[users.accounts]] read from the environment.
-NOTES_MFA_ACCOUNTS = 2
-
-
 @pytest.fixture(scope="session")
 def notes_mfa_accounts(notes_target: Served) -> dict[str, str]:
     import pyotp
 
     environ = {}
-    for n in range(1, NOTES_MFA_ACCOUNTS + 1):
+    for n in range(1, NOTES_MFA_ACCOUNT_COUNT + 1):
         username, password = f"operator-mfa-{n}-{secrets.token_hex(3)}", "Pw-" + secrets.token_urlsafe(12)
         api = notes_target.url + "/api"
         assert requests.post(f"{api}/register", json={"username": username, "password": password},

@@ -36,7 +36,7 @@ import json
 from pathlib import Path
 
 import pytest
-from example_targets import Served, declared_accounts_still_log_in, run_suite, verdicts
+from example_targets import NOTES_MFA_ACCOUNT_COUNT, Served, declared_accounts_still_log_in, run_suite, verdicts
 from pinned import EXPECTED, NOTES_MFA_ACCOUNTS, expected_verdicts
 
 from conformance import registry
@@ -90,23 +90,19 @@ def test_notes_flask_jwt_extended_verdicts(notes_target: Served, jobs: int | Non
 
 # branch mfa: notes pointed at accounts with 2FA on, enrolled by an operator beforehand; the profile
 # reads their secrets from the environment (docs/targets.md shows the same [[users.accounts]]).
-NOTES_MFA_ACCOUNTS_TOML = """
+NOTES_MFA_ACCOUNTS_TOML = "".join(f"""
 [[users.accounts]]
-username = "${NOTES_MFA_USER1}"
-password = "${NOTES_MFA_PASSWORD1}"
-totp_secret = "${NOTES_MFA_SECRET1}"
+username = "${{NOTES_MFA_USER{n}}}"
+password = "${{NOTES_MFA_PASSWORD{n}}}"
+totp_secret = "${{NOTES_MFA_SECRET{n}}}"
+""" for n in range(1, NOTES_MFA_ACCOUNT_COUNT + 1))
 
-[[users.accounts]]
-username = "${NOTES_MFA_USER2}"
-password = "${NOTES_MFA_PASSWORD2}"
-totp_secret = "${NOTES_MFA_SECRET2}"
-"""
 
 def test_notes_mfa_verdicts_on_declared_accounts(notes_target: Served, notes_mfa_accounts: dict[str, str],
                                                  tmp_path: Path) -> None:
-    # Side by side only: the pace of this run is set by the two accounts' TOTP steps (each login
-    # waits for a code no earlier login used), not by how many checks are in flight; serial and
-    # side by side gave the same verdicts in the same time (117.5 s and 119.2 s, 2026-12-01).
+    # Side by side only: the pace of this run is set by the accounts' TOTP steps (each login waits
+    # for a code no earlier login of its account used), not by how many checks are in flight: with
+    # two accounts serial and side by side gave the same verdicts in the same time (117.5 s, 119.2 s).
     profile_path = tmp_path / "notes-mfa-accounts.toml"
     profile_path.write_text(notes_target.profile.read_text() + NOTES_MFA_ACCOUNTS_TOML)
     environ = {**notes_target.environ, **notes_mfa_accounts}
