@@ -159,3 +159,33 @@ def test_a_fifty_operation_document_is_judged_whole(check_id: str) -> None:
     if check_id == "TOK-FORGED-EVERY-OPERATION":
         assert result.coverage == {"judged": 43, "asked": 43, "unit": "protected operations", "missing": []}
         assert sent[0] >= 43 * len(result.details["forgeries"])  # one request per forgery per operation
+
+
+class _Recorder:
+    """Just enough of a check's context for operations_catalog.send: what it paced, what it sent."""
+
+    def __init__(self) -> None:
+        self.profile = profile.load()
+        self.paced: list[tuple[str, str]] = []
+        self.sent: list[str] = []
+
+    def pace(self, operation: str, auth: Any, username: str = "") -> None:
+        self.paced.append((operation, username))
+
+    def send(self, method: str, path: str, **_kwargs: Any) -> Any:
+        self.sent.append(f"{method} {path}")
+        return None
+
+
+def test_a_built_request_to_the_login_route_spends_the_login_budgets() -> None:
+    # Checks beside this one log in from the same address: a login it sends outside Api.call must
+    # be counted too, or the target's per-address limit refuses the checks around it.
+    recorder = _Recorder()
+    ctx: Any = recorder
+    login = recorder.profile.operation("login")
+    field = login.fields.get("username", "username")
+    operations_catalog.send(ctx, operations_catalog.Request(login.method, login.path, json_body={field: "someone"}),
+                            None, "login without credentials")
+    operations_catalog.send(ctx, operations_catalog.Request("GET", recorder.profile.operation("me").path), None, "me")
+    assert recorder.paced == [("login", "someone")]
+    assert len(recorder.sent) == 2
