@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -129,6 +129,27 @@ def _percentile(histogram: Mapping[float, int], share: float) -> float:
 
 def median(values: list[float]) -> float:
     return round(statistics.median(values), 1) if values else 0.0
+
+
+AUTHCONFORM = [sys.executable, "-m", "conformance.cli"]
+
+
+def run_suite(args: Sequence[str], env: Mapping[str, str], report_dir: Path, *,
+              timeout: float) -> tuple[float, dict[str, Any]]:
+    """``authconform run --quiet ARGS`` as a user runs it: (its wall time, the report.json it wrote)."""
+    started = time.monotonic()
+    done = subprocess.run([*AUTHCONFORM, "run", "--quiet", "--report-dir", str(report_dir), *args], env=dict(env),
+                          capture_output=True, text=True, timeout=timeout)
+    wall = time.monotonic() - started
+    report_path = report_dir / "report.json"
+    if not report_path.is_file():
+        raise SystemExit(f"the run wrote no report (exit {done.returncode}): {done.stderr[-2000:]}")
+    return wall, json.loads(report_path.read_text())
+
+
+def verdicts(report: Mapping[str, Any]) -> dict[str, str]:
+    """Check id -> verdict of a report.json."""
+    return {entry["id"]: entry["verdict"] for entry in report["checks"]}
 
 
 def print_json(data: Mapping[str, Any]) -> None:

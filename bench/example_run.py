@@ -13,25 +13,21 @@ are the same.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, print_json
+from bench.common import REPO, print_json, run_suite, verdicts
 from conformance.served import redis_server
 
 sys.path.insert(0, str(REPO / "tests" / "targets"))  # the example services and how they are served
 import services  # noqa: E402
 from example_targets import Served  # noqa: E402
 
-AUTHCONFORM = [sys.executable, "-m", "conformance.cli"]
 RUN_TIMEOUT = 900  # seconds: a run that takes longer than this is a hang
 DEFAULT_TARGETS = ("notes", "members", "tracker")
 SERVERS: dict[str, Callable[..., Iterator[Served]]] = {
@@ -44,18 +40,7 @@ SERVERS: dict[str, Callable[..., Iterator[Served]]] = {
 def _run(served: Served, jobs: list[str], report_dir: Path) -> tuple[float, dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHCONF_")}
     env |= {**served.environ, "PYTHONPATH": str(REPO)}
-    started = time.monotonic()
-    done = subprocess.run([*AUTHCONFORM, "run", "--quiet", "--profile", str(served.profile), "--report-dir",
-                           str(report_dir), *jobs], env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT)
-    wall = time.monotonic() - started
-    report_path = report_dir / "report.json"
-    if not report_path.is_file():
-        raise SystemExit(f"{served.name}: the run wrote no report (exit {done.returncode}): {done.stderr[-2000:]}")
-    return wall, json.loads(report_path.read_text())
-
-
-def _verdicts(report: dict[str, Any]) -> dict[str, str]:
-    return {entry["id"]: entry["verdict"] for entry in report["checks"]}
+    return run_suite(["--profile", str(served.profile), *jobs], env, report_dir, timeout=RUN_TIMEOUT)
 
 
 @contextmanager
@@ -75,9 +60,9 @@ def measure(name: str, workdir: Path) -> dict[str, Any]:
         side_wall, side = _run(served, [], workdir / "side-by-side")
     reasons = {run: {entry["id"]: entry["reason"] for entry in report["checks"]}
                for run, report in (("serial", serial), ("side_by_side", side))}
-    differ = {check_id: {run: [verdicts.get(check_id), reasons[run].get(check_id, "")]
-                         for run, verdicts in (("serial", _verdicts(serial)), ("side_by_side", _verdicts(side)))}
-              for check_id, verdict in _verdicts(serial).items() if _verdicts(side).get(check_id) != verdict}
+    found = {"serial": verdicts(serial), "side_by_side": verdicts(side)}
+    differ = {check_id: {run: [found[run].get(check_id), reasons[run].get(check_id, "")] for run in found}
+              for check_id, verdict in found["serial"].items() if found["side_by_side"].get(check_id) != verdict}
     return {
         "profile": served.profile.name,
         "serial": {"wall_seconds": round(serial_wall, 1), "summary": serial["summary"],

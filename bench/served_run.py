@@ -16,41 +16,23 @@ default numbers (default profile, no --set) under the default concurrency.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import GUNICORN_WORKERS, print_json
+from bench.common import GUNICORN_WORKERS, print_json, run_suite, verdicts
 from conformance.served import redis_server, reference_environment, reference_server
 from reference_impl.serve import QUICK
 
-AUTHCONFORM = [sys.executable, "-m", "conformance.cli"]
 FLASK = str(Path(sys.executable).with_name("flask"))
 RUN_TIMEOUT = 1800  # seconds: a run that takes longer than this is a hang
 SUPERADMIN = ('[{role = "superadmin", tenant = "operations", username = "root", '
               'password = "${BENCH_SUPERADMIN_PASSWORD}"}]')
-
-
-def _run(args: Sequence[str], env: dict[str, str], report_dir: Path) -> tuple[float, dict[str, Any]]:
-    started = time.monotonic()
-    done = subprocess.run([*AUTHCONFORM, "run", "--quiet", "--report-dir", str(report_dir), *args], env=env,
-                          capture_output=True, text=True, timeout=RUN_TIMEOUT)
-    wall = time.monotonic() - started
-    report_path = report_dir / "report.json"
-    if not report_path.is_file():
-        raise SystemExit(f"the run wrote no report (exit {done.returncode}): {done.stderr[-2000:]}")
-    return wall, json.loads(report_path.read_text())
-
-
-def _verdicts(report: dict[str, Any]) -> dict[str, str]:
-    return {entry["id"]: entry["verdict"] for entry in report["checks"]}
 
 
 def _served(settings: dict[str, str], workdir: Path, runs: dict[str, list[str]],
@@ -67,8 +49,8 @@ def _served(settings: dict[str, str], workdir: Path, runs: dict[str, list[str]],
     with reference_server(settings, workdir, workers=GUNICORN_WORKERS) as base:
         run_env = {**env, "BENCH_SUPERADMIN_PASSWORD": password}
         for name, args in runs.items():
-            out[name] = _run([*args, "--target", base, "--set", f"users.accounts={SUPERADMIN}"],
-                             run_env, workdir / name)
+            out[name] = run_suite([*args, "--target", base, "--set", f"users.accounts={SUPERADMIN}"],
+                                  run_env, workdir / name, timeout=RUN_TIMEOUT)
     return out
 
 
@@ -88,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures: dict[str, Any] = {"cores": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="authconform-bench-") as tmp:
         workdir = Path(tmp)
-        wall, report = _run([], env, workdir / "in-process")
+        wall, report = run_suite([], env, workdir / "in-process", timeout=RUN_TIMEOUT)
         figures["in_process"] = {"wall_seconds": round(wall, 1), "summary": report["summary"]}
         with redis_server() as redis_url:
             settings = {**QUICK, "AUTHCONF_STORE": "redis", "AUTHCONF_REDIS_URL": redis_url}
@@ -108,8 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if "quick_serial" in quick:
                 serial_wall, serial = quick["quick_serial"]
                 entry["serial"] = _figure(serial_wall, serial)
-                differ = {cid: (v, _verdicts(concurrent).get(cid)) for cid, v in _verdicts(serial).items()
-                          if _verdicts(concurrent).get(cid) != v}
+                differ = {cid: (v, verdicts(concurrent).get(cid)) for cid, v in verdicts(serial).items()
+                          if verdicts(concurrent).get(cid) != v}
                 entry["same_verdicts"] = not differ
                 entry["verdicts_differ"] = differ
             figures["served_quick"] = entry

@@ -158,9 +158,8 @@ def test_a_role_without_any_account_counts_as_one_needed(tmp_path: Path) -> None
 def test_xdist_workers_get_disjoint_shares_of_each_roles_accounts(tmp_path: Path) -> None:
     from conformance.suite_support import worker_share
 
-    path = tmp_path / "p.toml"
-    path.write_text(ACCOUNTS_PROFILE)
-    profile = profile_mod.load(str(path))
+    second_admin = Account(role="admin", tenant="t", username="boss2", password="pw-boss2-secret")
+    profile = _accounts_profile(tmp_path, [*VIEWERS, ADMIN, second_admin])
     assert worker_share(profile, {}) is profile  # not under xdist: every account
     assert worker_share(profile, {"PYTEST_XDIST_WORKER": "gw0", "PYTEST_XDIST_WORKER_COUNT": "1"}) is profile
     shares = [worker_share(profile, {"PYTEST_XDIST_WORKER": f"gw{n}", "PYTEST_XDIST_WORKER_COUNT": "2"}).users.accounts
@@ -169,35 +168,3 @@ def test_xdist_workers_get_disjoint_shares_of_each_roles_accounts(tmp_path: Path
     assert not names[0] & names[1]  # no account in two workers
     assert names[0] | names[1] == {account.username for account in profile.users.accounts}
     assert all({account.role for account in share} == {"viewer", "admin"} for share in shares)  # a share of each role
-
-
-ACCOUNTS_PROFILE = """
-extends = "reference"
-
-[users]
-source = "accounts"
-
-[[users.accounts]]
-role = "viewer"
-tenant = "t"
-username = "v1"
-password = "pw-v1-secret"
-
-[[users.accounts]]
-role = "viewer"
-tenant = "t"
-username = "v2"
-password = "pw-v2-secret"
-
-[[users.accounts]]
-role = "admin"
-tenant = "t"
-username = "a1"
-password = "pw-a1-secret"
-
-[[users.accounts]]
-role = "admin"
-tenant = "t"
-username = "a2"
-password = "pw-a2-secret"
-"""

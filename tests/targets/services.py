@@ -82,8 +82,7 @@ def serve_shop(workdir: Path) -> Iterator[Served]:
     env = _clean_env(SHOP_PRIVATE_KEY_FILE=str(key_file), SHOP_CLIENT_ID=client_id,
                      SHOP_CLIENT_SECRET=client_secret, SHOP_USERS_FILE=str(users_file),
                      SHOP_PBKDF2_ITERATIONS=SHOP_HASH_ITERATIONS, **SHOP_LIMITS)
-    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE / "shop_api"), "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "app:app"]
+    command = _uvicorn(HERE / "shop_api", port)
     url = f"http://127.0.0.1:{port}"
     profile_env = {"SHOP_URL": url, "SHOP_CLIENT_ID": client_id, "SHOP_CLIENT_SECRET": client_secret,
                    "SHOP_SIGNING_KEY_FILE": str(key_file)}
@@ -131,6 +130,12 @@ def serve_members(workdir: Path) -> Iterator[Served]:
         yield Served("members", url, PROFILES / "members-drf.toml", profile_env, log)
 
 
+def _uvicorn(app_dir: Path, port: int) -> list[str]:
+    """The FastAPI examples' ``app:app`` under uvicorn on loopback, quiet but for warnings."""
+    return [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--host", "127.0.0.1", "--port", str(port),
+            "--log-level", "warning", "app:app"]
+
+
 def _setup_step(command: list[str], env: dict[str, str], workdir: Path) -> None:
     """One set-up command before a service starts (a migration, an account); its output on failure."""
     done = subprocess.run(command, env=env, cwd=workdir, capture_output=True, text=True, timeout=120)
@@ -142,8 +147,7 @@ def serve_tracker(workdir: Path) -> Iterator[Served]:
     port = free_port()
     secret = secrets.token_urlsafe(48)
     env = _clean_env(TRACKER_SECRET=secret, TRACKER_DB=str(workdir / "tracker.sqlite3"))
-    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE / "tracker_fastapi_users"), "--host",
-               "127.0.0.1", "--port", str(port), "--log-level", "warning", "app:app"]
+    command = _uvicorn(HERE / "tracker_fastapi_users", port)
     url = f"http://127.0.0.1:{port}"
     for log in serve_process("tracker", command, env, workdir, "/health", port):
         yield Served("tracker", url, PROFILES / "tracker-fastapi-users.toml",
@@ -166,8 +170,7 @@ def serve_vault(workdir: Path) -> Iterator[Served]:
     port = free_port()
     secret = secrets.token_urlsafe(48)
     env = _clean_env(VAULT_JWT_SECRET=secret, **VAULT_ARGON2)
-    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE / "vault_single_use"), "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "app:app"]
+    command = _uvicorn(HERE / "vault_single_use", port)
     url = f"http://127.0.0.1:{port}"
     for log in serve_process("vault", command, env, workdir, "/v1/health", port):
         yield Served("vault", url, PROFILES / "vault-single-use.toml", {"VAULT_URL": url, "VAULT_JWT_SECRET": secret},
